@@ -1,0 +1,2 @@
+// zlib, for the .gz data files (IDX, corpora).
+#include <zlib.h>

@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// ReproKit: everything generic that the host and every paper plugin share, built as ONE
+// dynamic library (libReproKit.so). The host, the plugins and the tests depend on the
+// `ReproKit` product, never on its targets, so exactly one copy of each type and global
+// exists at run time (see DESIGN.md, "Why two packages").
+import PackageDescription
+
+let release: [SwiftSetting] = [
+    // Kernels index through unsafe pointers; exclusivity checks cost ~10% in hot loops.
+    .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "ReproKit",
+    products: [
+        .library(name: "ReproKit", type: .dynamic,
+                 targets: ["TensorCore", "NN", "Data", "ReproKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "CBLAS"),
+        .systemLibrary(name: "CHDF5", path: "CHDF5"),
+        .systemLibrary(name: "CPNG", path: "CPNG"),
+        .systemLibrary(name: "CZlib", path: "CZlib"),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], path: "TensorCore",
+                swiftSettings: release),
+        .target(name: "NN", dependencies: ["TensorCore"], path: "NN", swiftSettings: release),
+        .target(name: "Data", dependencies: ["TensorCore", "CZlib"], path: "Data",
+                swiftSettings: release),
+        .target(name: "ReproKit",
+                dependencies: ["TensorCore", "NN", "Data", "CHDF5", "CPNG",
+                               .product(name: "TOMLKit", package: "TOMLKit")],
+                path: "ReproKit", swiftSettings: release),
+    ],
+    swiftLanguageModes: [.v5]
+)

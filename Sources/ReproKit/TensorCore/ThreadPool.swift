@@ -1,0 +1,101 @@
+import Foundation
+import CBLAS
+
+/// One persistent pool of worker threads for the element-wise and convolution kernels.
+///
+/// `parallelFor` splits work into as many chunks as there are threads; the calling thread
+/// runs chunk 0 itself. OpenBLAS has threads of its own: `Threads.set(_:)` sizes both to the
+/// same number, and our kernels never call sgemm from inside a parallel region, so the two
+/// never run at once and never oversubscribe the cores.
+public final class ThreadPool: @unchecked Sendable {
+    public let threads: Int
+    private var mutex = pthread_mutex_t()
+    private var workReady = pthread_cond_t()
+    private var workDone = pthread_cond_t()
+    private var generation = 0
+    private var pending = 0
+    private var job: ((Int) -> Void)?
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&workReady, nil)
+        pthread_cond_init(&workDone, nil)
+        for worker in 1..<self.threads {
+            let thread = Thread { [unowned self] in self.workerLoop(index: worker) }
+            thread.name = "repro-worker-\(worker)"
+            thread.start()
+        }
+    }
+
+    private func workerLoop(index: Int) {
+        var seen = 0
+        while true {
+            pthread_mutex_lock(&mutex)
+            while generation == seen { pthread_cond_wait(&workReady, &mutex) }
+            seen = generation
+            let work = job
+            pthread_mutex_unlock(&mutex)
+            work?(index)
+            pthread_mutex_lock(&mutex)
+            pending -= 1
+            if pending == 0 { pthread_cond_signal(&workDone) }
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    /// Runs `body(chunk)` for chunk in 0..<threads, in parallel, and returns when all ran.
+    private func runOnAll(_ body: (Int) -> Void) {
+        if threads == 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            pthread_mutex_lock(&mutex)
+            job = body
+            pending = threads - 1
+            generation += 1
+            pthread_cond_broadcast(&workReady)
+            pthread_mutex_unlock(&mutex)
+            body(0)
+            pthread_mutex_lock(&mutex)
+            while pending > 0 { pthread_cond_wait(&workDone, &mutex) }
+            job = nil
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    /// Calls `body` on disjoint ranges covering `0..<count`, in parallel when each thread
+    /// would get at least `grain` items; otherwise on the whole range, on this thread.
+    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks <= 1 || Threads.inParallelRegion { body(0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        Threads.inParallelRegion = true
+        defer { Threads.inParallelRegion = false }
+        runOnAll { c in
+            let lo = c * per, hi = min(count, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+/// The process-wide thread setting shared by our pool and OpenBLAS.
+public enum Threads {
+    public nonisolated(unsafe) static private(set) var pool = ThreadPool(threads: defaultCount)
+    nonisolated(unsafe) static var inParallelRegion = false
+
+    /// All cores, unless `REPRO_THREADS` says otherwise.
+    public static var defaultCount: Int {
+        if let s = ProcessInfo.processInfo.environment["REPRO_THREADS"], let n = Int(s), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Sizes our pool and OpenBLAS's to `n` threads. Call before work starts.
+    public static func set(_ n: Int) {
+        let n = max(1, n)
+        if pool.threads != n { pool = ThreadPool(threads: n) }
+        openblas_set_num_threads(Int32(n))
+    }
+
+    /// The current thread count.
+    public static var count: Int { pool.threads }
+}
