@@ -1,2 +1,0 @@
-import ReproKit
-print(Tensor([1,2,3]) + Tensor([1]))
