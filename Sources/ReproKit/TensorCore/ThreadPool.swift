@@ -34,9 +34,12 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while generation == seen { pthread_cond_wait(&workReady, &mutex) }
             seen = generation
-            let work = job
+            var work = job
             pthread_mutex_unlock(&mutex)
             work?(index)
+            // Drop our reference before reporting done: runOnAll's withoutActuallyEscaping
+            // traps if the closure is still retained when it returns.
+            work = nil
             pthread_mutex_lock(&mutex)
             pending -= 1
             if pending == 0 { pthread_cond_signal(&workDone) }
