@@ -1,0 +1,48 @@
+/// Weight initialisers, drawing from the run's seeded RNG. `fanIn`/`fanOut` follow PyTorch:
+/// for a weight [out, in, k…], fan_in = in·∏k and fan_out = out·∏k.
+public enum Init {
+    /// fan_in and fan_out of a Linear/Conv weight shape [out, in, k…].
+    public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
+        precondition(shape.count >= 2, "fans need a weight of rank ≥ 2, got \(shape)")
+        let receptive = shape.dropFirst(2).reduce(1, *)
+        return (shape[1] * receptive, shape[0] * receptive)
+    }
+
+    /// U(−1/√fan_in, 1/√fan_in): PyTorch's default for Linear and Conv weights
+    /// (kaiming_uniform with a = √5) and biases.
+    public static func pytorchDefault(_ shape: [Int], fanIn: Int, rng: inout RNG) -> Tensor {
+        let bound = 1 / Float(max(fanIn, 1)).squareRoot()
+        return Tensor.uniform(shape, low: -bound, high: bound, rng: &rng)
+    }
+
+    /// Kaiming (He) normal, fan-in mode: N(0, gain²/fan_in), gain √2 for ReLU
+    /// (He et al. 2015, the ResNet paper's init).
+    public static func kaimingNormal(_ shape: [Int], gain: Float = Float(2).squareRoot(), rng: inout RNG) -> Tensor {
+        let std = gain / Float(fans(shape).fanIn).squareRoot()
+        return Tensor.randn(shape, std: std, rng: &rng)
+    }
+
+    /// Kaiming uniform, fan-in mode: U(−b, b) with b = gain·√(3/fan_in).
+    public static func kaimingUniform(_ shape: [Int], gain: Float = Float(2).squareRoot(), rng: inout RNG) -> Tensor {
+        let bound = gain * (3 / Float(fans(shape).fanIn)).squareRoot()
+        return Tensor.uniform(shape, low: -bound, high: bound, rng: &rng)
+    }
+
+    /// Xavier (Glorot) uniform: U(−b, b) with b = gain·√(6/(fan_in + fan_out)).
+    public static func xavierUniform(_ shape: [Int], gain: Float = 1, rng: inout RNG) -> Tensor {
+        let (i, o) = fans(shape)
+        let bound = gain * (6 / Float(i + o)).squareRoot()
+        return Tensor.uniform(shape, low: -bound, high: bound, rng: &rng)
+    }
+
+    /// Xavier (Glorot) normal: N(0, gain²·2/(fan_in + fan_out)).
+    public static func xavierNormal(_ shape: [Int], gain: Float = 1, rng: inout RNG) -> Tensor {
+        let (i, o) = fans(shape)
+        return Tensor.randn(shape, std: gain * (2 / Float(i + o)).squareRoot(), rng: &rng)
+    }
+
+    /// N(0, σ²), e.g. AlexNet's N(0, 0.01²).
+    public static func normal(_ shape: [Int], std: Float, rng: inout RNG) -> Tensor {
+        Tensor.randn(shape, std: std, rng: &rng)
+    }
+}
