@@ -10,16 +10,16 @@ extension Tensor {
         let out = Tensor(uninitializedShape: outShape)
         let src = UnsafePointer(data), dst = out.data
         if inner == 1 {
-            Threads.pool.parallelFor(outer, grain: max(1, Kernels.grain / max(n, 1))) { r in
+            Threads.pool.parallelFor(outer, grain: Swift.max(1, Kernels.grain / Swift.max(n, 1))) { r in
                 for o in r { dst[o] = Kernels.sum(src + o * n, n) }
             }
         } else {
-            Threads.pool.parallelFor(outer * inner, grain: Kernels.grain / max(n, 1)) { r in
+            Threads.pool.parallelFor(outer * inner, grain: Kernels.grain / Swift.max(n, 1)) { r in
                 // Parallel over (outer, inner-block); each accumulates its n rows.
                 var idx = r.lowerBound
                 while idx < r.upperBound {
                     let o = idx / inner, i0 = idx % inner
-                    let len = min(inner - i0, r.upperBound - idx)
+                    let len = Swift.min(inner - i0, r.upperBound - idx)
                     let d = dst + o * inner + i0
                     let s = src + o * n * inner + i0
                     for i in 0..<len { d[i] = 0 }
@@ -57,7 +57,7 @@ extension Tensor {
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = (axes ?? Array(0..<rank)).map { axis($0) }
         let n = ax.reduce(1) { $0 * shape[$1] }
-        return sum(axes: ax, keepDims: keepDims) * (1 / Float(max(n, 1)))
+        return sum(axes: ax, keepDims: keepDims) * (1 / Float(Swift.max(n, 1)))
     }
 
     /// Mean along one axis.
