@@ -7,5 +7,5 @@ struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro",
         abstract: "Reproduce deep-learning papers at mini scale on a CPU.",
-        subcommands: [])
+        subcommands: [Bench.self])
 }

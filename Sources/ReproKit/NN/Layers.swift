@@ -1,0 +1,81 @@
+/// Parameter-free layers as modules, so they sit in a `Sequential`.
+
+/// Inverted dropout with its own RNG stream (split from the run's seed), active in training.
+public final class Dropout: Module {
+    public let p: Float
+    private var rng: RNG
+
+    public init(_ p: Float, rng: inout RNG) {
+        precondition(p >= 0 && p < 1, "dropout probability \(p) not in [0, 1)")
+        self.p = p
+        self.rng = rng.split(0xD80)
+        rng.counter &+= 1
+        super.init()
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        dropout(x, p: p, training: isTraining, rng: &rng)
+    }
+}
+
+/// An element-wise activation or other shape function as a layer.
+public final class Lambda: Module {
+    public let name: String
+    private let body: (Tensor) -> Tensor
+    public init(_ name: String, _ body: @escaping (Tensor) -> Tensor) {
+        self.name = name; self.body = body
+        super.init()
+    }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { body(x) }
+}
+
+public func ReLU() -> Lambda { Lambda("ReLU") { $0.relu() } }
+public func Tanh() -> Lambda { Lambda("Tanh") { $0.tanh() } }
+public func GELU() -> Lambda { Lambda("GELU") { $0.gelu() } }
+public func Flatten() -> Lambda { Lambda("Flatten") { $0.flattened(from: 1) } }
+
+public final class MaxPool2d: Module {
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        kernel = (kernelSize, kernelSize)
+        self.stride = (stride ?? kernelSize, stride ?? kernelSize); self.padding = (padding, padding)
+        super.init()
+    }
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
+    }
+}
+
+public final class AvgPool2d: Module {
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        kernel = (kernelSize, kernelSize)
+        self.stride = (stride ?? kernelSize, stride ?? kernelSize); self.padding = (padding, padding)
+        super.init()
+    }
+    public override func callAsFunction(_ x: Tensor) -> Tensor {
+        avgPool2d(x, kernel: kernel, stride: stride, padding: padding)
+    }
+}
+
+public final class AdaptiveAvgPool2d: Module {
+    public let outputSize: (Int, Int)
+    public init(_ outputSize: (Int, Int)) { self.outputSize = outputSize; super.init() }
+    public override func callAsFunction(_ x: Tensor) -> Tensor { adaptiveAvgPool2d(x, outputSize: outputSize) }
+}
+
+/// A lookup table of `count` vectors of size `dim`: ids → rows. Init N(0, 1) as PyTorch's.
+public final class Embedding: Module {
+    @Parameter public var weight: Tensor
+
+    public init(_ count: Int, _ dim: Int, rng: inout RNG) {
+        weight = Tensor.randn([count, dim], rng: &rng)
+        super.init()
+    }
+
+    /// Rows for `ids`, shaped `shape + [dim]` (shape defaults to [ids.count]).
+    public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
+        let rows = weight.indexSelect(axis: 0, ids)
+        return rows.reshaped((shape ?? [ids.count]) + [weight.shape[1]])
+    }
+}
