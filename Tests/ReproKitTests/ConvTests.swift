@@ -127,6 +127,17 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(padded.scalars, [0, 1, 3, 2, 3, 8, 12, 7, 9, 20, 24, 13, 6, 13, 15, 8])
     }
 
+    func testConv2dEmptyBatch() throws {
+        let x = Tensor.zeros([0, 3, 5, 5]); x.requiresGrad = true
+        let w = randomTensor([4, 3, 3, 3]); w.requiresGrad = true
+        let b = randomTensor([4]); b.requiresGrad = true
+        let y = conv2d(x, weight: w, bias: b, padding: (1, 1))
+        XCTAssertEqual(y.shape, [0, 4, 5, 5])
+        try y.backward(seed: Tensor.zeros([0, 4, 5, 5]))
+        XCTAssertEqual(w.grad?.scalars, [Float](repeating: 0, count: w.count))
+        XCTAssertEqual(b.grad?.scalars, [0, 0, 0, 0])
+    }
+
     func testConv2dGolden() {
         let cases = Golden.cases("conv2d")
         XCTAssertFalse(cases.isEmpty)

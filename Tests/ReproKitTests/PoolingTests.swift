@@ -16,25 +16,47 @@ final class PoolingTests: XCTestCase {
         assertGradients([x]) { maxPool2d($0[0], kernel: (2, 2)) }                            // floor: drops last column
         assertGradients([x]) { maxPool2d($0[0], kernel: (3, 3), stride: (2, 2)) }            // overlapping windows
         assertGradients([x]) { maxPool2d($0[0], kernel: (3, 2), stride: (2, 1), padding: (1, 1)) }
+        // Rows wide enough for the four-at-a-time loops, stride 1 and 2, with and without padding.
+        let wide = distinctTensor([1, 2, 7, 21], seed: 2)
+        assertGradients([wide]) { maxPool2d($0[0], kernel: (3, 3), stride: (2, 2)) }
+        assertGradients([wide]) { maxPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
+        assertGradients([wide]) { maxPool2d($0[0], kernel: (2, 3), stride: (1, 1), padding: (1, 1)) }
+        assertGradients([wide]) { maxPool2d($0[0], kernel: (2, 3), stride: (1, 3)) }
+    }
+
+    func testMaxPoolPropagatesNaN() {
+        var values = (0..<40).map(Float.init)
+        values[13] = .nan
+        let x = Tensor(values, shape: [1, 1, 2, 20])
+        let y = maxPool2d(x, kernel: (2, 2)).scalars
+        XCTAssertEqual(y.count, 10)
+        for (j, v) in y.enumerated() {
+            if j == 6 { XCTAssertTrue(v.isNaN) } else { XCTAssertEqual(v, Float(21 + 2 * j)) }
+        }
     }
 
     func testMaxPoolTiesSendGradientToFirstMaximumOnly() {
         // A constant input ties every window; each window's gradient must land on exactly one
         // element, the first in row-major order, and the total must be preserved.
-        let x = Tensor(shape: [1, 1, 4, 5], repeating: 3); x.requiresGrad = true
-        let y = maxPool2d(x, kernel: (2, 2), stride: (2, 2), padding: (1, 1))
-        XCTAssertEqual(y.shape, [1, 1, 3, 3])
-        XCTAssertEqual(y.scalars, [Float](repeating: 3, count: 9))
-        let g = Tensor((1...9).map(Float.init), shape: y.shape)
-        XCTAssertNoThrow(try y.backward(seed: g))
-        let gx = x.grad!.scalars
-        XCTAssertEqual(gx.reduce(0, +), 45)
-        // Window (i, j) covers rows 2i-1..2i, cols 2j-1..2j; its first in-bounds element is at
-        // (max(2i-1, 0), max(2j-1, 0)).
-        var expected = [Float](repeating: 0, count: 20)
-        for i in 0..<3 { for j in 0..<3 { expected[max(2 * i - 1, 0) * 5 + max(2 * j - 1, 0)] += Float(i * 3 + j + 1) } }
-        XCTAssertEqual(gx, expected)
-        XCTAssertEqual(gx.filter { $0 != 0 }.count, 9)
+        for width in [5, 12] {
+            let x = Tensor(shape: [1, 1, 4, width], repeating: 3); x.requiresGrad = true
+            let y = maxPool2d(x, kernel: (2, 2), stride: (2, 2), padding: (1, 1))
+            let wo = width / 2 + 1
+            XCTAssertEqual(y.shape, [1, 1, 3, wo])
+            XCTAssertEqual(y.scalars, [Float](repeating: 3, count: 3 * wo))
+            let g = Tensor((1...(3 * wo)).map(Float.init), shape: y.shape)
+            XCTAssertNoThrow(try y.backward(seed: g))
+            let gx = x.grad!.scalars
+            XCTAssertEqual(gx.reduce(0, +), g.scalars.reduce(0, +))
+            // Window (i, j) covers rows 2i-1..2i, cols 2j-1..2j; its first in-bounds element is
+            // at (max(2i-1, 0), max(2j-1, 0)).
+            var expected = [Float](repeating: 0, count: 4 * width)
+            for i in 0..<3 {
+                for j in 0..<wo { expected[max(2 * i - 1, 0) * width + max(2 * j - 1, 0)] += Float(i * wo + j + 1) }
+            }
+            XCTAssertEqual(gx, expected, "width \(width)")
+            XCTAssertEqual(gx.filter { $0 != 0 }.count, 3 * wo)
+        }
     }
 
     func testMaxPoolPaddingNeverWins() {
@@ -85,6 +107,7 @@ final class PoolingTests: XCTestCase {
         let x = randomTensor([2, 7, 3, 4], seed: 5, scale: 2)
         assertGradients([x]) { localResponseNorm($0[0], size: 5, alpha: 0.5, beta: 0.75, k: 1) }
         assertGradients([x]) { localResponseNorm($0[0], size: 4, alpha: 0.3, beta: 0.6, k: 2) }
+        assertGradients([x]) { localResponseNorm($0[0], size: 3, alpha: 0.4, beta: 0.75, k: 1.5) }
         assertGradients([x]) { localResponseNorm($0[0], size: 1, alpha: 0.2, beta: 1, k: 1) }
     }
 

@@ -3,13 +3,13 @@
 /// Inverted dropout with its own RNG stream (split from the run's seed), active in training.
 public final class Dropout: Module {
     public let p: Float
-    private var rng: RNG
+    @RandomState private var rng: RNG
 
     public init(_ p: Float, rng: inout RNG) {
         precondition(p >= 0 && p < 1, "dropout probability \(p) not in [0, 1)")
         self.p = p
-        self.rng = rng.split(0xD80)
-        rng.counter &+= 1
+        // A stream of its own: two Dropouts made from one RNG must not share masks.
+        self.rng = rng.split(rng.next())
         super.init()
     }
 

@@ -53,6 +53,19 @@ open class Module {
         collect { value in (value as? TensorSlot)?.tensor }
     }
 
+    /// Every random stream (dropout masks and the like) with its dotted name. A checkpoint
+    /// saves them so that a resumed run draws the same masks as an uninterrupted one.
+    public func namedRandomStates() -> [(String, RandomState)] {
+        var out: [(String, RandomState)] = []
+        forEachProperty { name, value in
+            if let r = value as? RandomState { out.append((name, r)) }
+        }
+        for (childName, child) in namedChildren() {
+            out += child.namedRandomStates().map { ("\(childName).\($0.0)", $0.1) }
+        }
+        return out
+    }
+
     /// The parameters alone, for an optimizer.
     public var parameters: [Tensor] { namedParameters().map(\.1) }
 
@@ -122,4 +135,12 @@ public final class Buffer<Value>: TensorSlot {
     public init(wrappedValue: Value) { self.wrappedValue = wrappedValue }
     var tensor: Tensor? { wrappedValue as? Tensor }
     var isBuffer: Bool { true }
+}
+
+/// A module's own random stream (e.g. Dropout's), found by name like parameters so that
+/// checkpoints save it.
+@propertyWrapper
+public final class RandomState {
+    public var wrappedValue: RNG
+    public init(wrappedValue: RNG) { self.wrappedValue = wrappedValue }
 }

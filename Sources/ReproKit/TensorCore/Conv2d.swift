@@ -34,7 +34,7 @@ enum ConvEngine {
 
     static func perImage(_ s: ConvShape) -> Bool { s.isPointwise || s.p >= perImageMinPixels }
 
-    static func shares(_ n: Int) -> Int { imageParallel ? min(Threads.count, n) : 1 }
+    static func shares(_ n: Int) -> Int { imageParallel ? max(1, min(Threads.count, n)) : 1 }
 
     /// Runs body(share, images) for `shares` contiguous shares of 0..<n, one per pool thread,
     /// with OpenBLAS single-threaded meanwhile; one share runs on this thread as is.

@@ -40,7 +40,7 @@ struct ConvShape {
 
 /// Output columns ow whose input column ow·s + off lies inside 0..<size.
 @inline(__always)
-private func validRange(_ off: Int, _ s: Int, _ size: Int, _ outSize: Int) -> (Int, Int) {
+func validRange(_ off: Int, _ s: Int, _ size: Int, _ outSize: Int) -> (Int, Int) {
     let lo = min(max(ceilDiv(-off, s), 0), outSize)
     let hi = min(max(floorDiv(size - 1 - off, s) + 1, lo), outSize)
     return (lo, hi)

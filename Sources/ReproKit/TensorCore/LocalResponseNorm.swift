@@ -27,12 +27,22 @@ enum LRNKernels {
                     for i in 0..<hw { d[i] += xs[i] * xs[i] }
                 }
                 let xs = x + item * hw, v = inv + item * hw, ys = y + item * hw
-                for i in 0..<hw {
-                    let dd = k + scale * d[i]
-                    d[i] = dd
-                    v[i] = powf(dd, -beta)
-                    ys[i] = xs[i] * v[i]
+                for i in 0..<hw { d[i] = k + scale * d[i] }
+                if beta == 0.75 {
+                    // AlexNet's β: d^(−3/4) = 1/√(d·√d), two square roots instead of powf, four
+                    // lanes at a time (SIMD square roots skip the scalar one's errno check).
+                    var i = 0
+                    while i + 4 <= hw {
+                        let dv = UnsafeRawPointer(d + i).loadUnaligned(as: SIMD4<Float>.self)
+                        let r = 1 / (dv * dv.squareRoot()).squareRoot()
+                        UnsafeMutableRawPointer(v + i).storeBytes(of: r, as: SIMD4<Float>.self)
+                        i += 4
+                    }
+                    while i < hw { v[i] = 1 / (d[i] * d[i].squareRoot()).squareRoot(); i += 1 }
+                } else {
+                    for i in 0..<hw { v[i] = powf(d[i], -beta) }
                 }
+                for i in 0..<hw { ys[i] = xs[i] * v[i] }
             }
         }
     }

@@ -36,30 +36,66 @@ private func planeGrain(_ work: Int) -> Int { max(1, Kernels.grain / max(work, 1
 
 enum PoolKernels {
     /// Max over each window (padding never wins); idx gets the first argmax, row-major in the window.
+    /// Loops run tap by tap across a whole output row, so the compare-and-select chains of
+    /// neighbouring outputs overlap instead of waiting on each other.
     @inline(never)
     static func maxForward(_ x: UnsafePointer<Float>, planes: Int, _ s: PoolShape,
                            _ y: UnsafeMutablePointer<Float>, _ idx: UnsafeMutablePointer<Int32>) {
         Threads.pool.parallelFor(planes, grain: planeGrain(s.p * s.kh * s.kw)) { r in
             for plane in r {
-                let src = x + plane * s.hw, dst = y + plane * s.p, ind = idx + plane * s.p
+                let src = x + plane * s.hw
                 for oh in 0..<s.ho {
                     let h0 = max(oh * s.sh - s.ph, 0), h1 = min(oh * s.sh - s.ph + s.kh, s.h)
+                    let best = y + plane * s.p + oh * s.wo, at = idx + plane * s.p + oh * s.wo
                     for ow in 0..<s.wo {
-                        let w0 = max(ow * s.sw - s.pw, 0), w1 = min(ow * s.sw - s.pw + s.kw, s.w)
-                        var best = -Float.infinity, at = h0 * s.w + w0
-                        for ih in h0..<h1 {
-                            for iw in w0..<w1 {
-                                let v = src[ih * s.w + iw]
-                                // NaN propagates, as in PyTorch.
-                                if v > best || v.isNaN { best = v; at = ih * s.w + iw }
+                        best[ow] = -Float.infinity
+                        at[ow] = Int32(truncatingIfNeeded: h0 * s.w + max(ow * s.sw - s.pw, 0))
+                    }
+                    for ih in h0..<h1 {
+                        let row = ih * s.w
+                        for kj in 0..<s.kw {
+                            let off = kj - s.pw
+                            let (lo, hi) = validRange(off, s.sw, s.w, s.wo)
+                            var ow = lo
+                            if s.sw <= 2 {
+                                // Four outputs at a time; stride 2 takes the even lanes of 8
+                                // loaded floats, while the load stays inside the plane.
+                                let room = (s.hw - (row + off)) / s.sw - 4
+                                let lane = SIMD4<Int32>(0, 1, 2, 3) &* Int32(s.sw)
+                                while ow + 4 <= hi && ow <= room {
+                                    let p = UnsafeRawPointer(src + row + ow * s.sw + off)
+                                    let v = s.sw == 1 ? p.loadUnaligned(as: SIMD4<Float>.self)
+                                                      : p.loadUnaligned(as: SIMD8<Float>.self).evenHalf
+                                    let iw = lane &+ Int32(truncatingIfNeeded: row + ow * s.sw + off)
+                                    maxStep(v, iw, best + ow, at + ow)
+                                    ow += 4
+                                }
+                            }
+                            for ow in ow..<hi {
+                                let iw = row + ow * s.sw + off
+                                let v = src[iw]
+                                // v > best or v is NaN (NaN propagates, as in PyTorch): the two
+                                // exclude each other, so != is their "or", without a branch.
+                                let take = (v > best[ow]) != (v != v)
+                                best[ow] = take ? v : best[ow]
+                                at[ow] = take ? Int32(truncatingIfNeeded: iw) : at[ow]
                             }
                         }
-                        dst[oh * s.wo + ow] = best
-                        ind[oh * s.wo + ow] = Int32(at)
                     }
                 }
             }
         }
+    }
+
+    /// best, at ← v, iw in the lanes where v > best or v is NaN.
+    @inline(__always)
+    private static func maxStep(_ v: SIMD4<Float>, _ iw: SIMD4<Int32>,
+                                _ best: UnsafeMutablePointer<Float>, _ at: UnsafeMutablePointer<Int32>) {
+        let b = UnsafeRawPointer(best).loadUnaligned(as: SIMD4<Float>.self)
+        let a = UnsafeRawPointer(at).loadUnaligned(as: SIMD4<Int32>.self)
+        let take = (v .> b) .| (v .!= v)   // a Float mask has Int32 lanes: it also selects indices
+        UnsafeMutableRawPointer(best).storeBytes(of: b.replacing(with: v, where: take), as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(at).storeBytes(of: a.replacing(with: iw, where: take), as: SIMD4<Int32>.self)
     }
 
     /// dx[argmax] += dy.

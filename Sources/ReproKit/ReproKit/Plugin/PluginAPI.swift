@@ -75,9 +75,12 @@ extension TrainingTask {
 public struct StepResult {
     public var loss: Tensor
     public var metrics: [String: Double]
-    public init(loss: Tensor, metrics: [String: Double] = [:]) {
+    /// Examples in the batch, for the examples/s rate.
+    public var examples: Int
+    public init(loss: Tensor, metrics: [String: Double] = [:], examples: Int = 0) {
         self.loss = loss
         self.metrics = metrics
+        self.examples = examples
     }
 }
 
@@ -123,10 +126,13 @@ public struct TrainingPlan {
     public var evalEvery: Int?
     /// Log training metrics every this many steps.
     public var logEvery: Int
+    /// The evaluation metric that decides `best.h5`, and whether higher is better.
+    public var bestMetric: String?
+    public var higherIsBetter: Bool
 
     public init(epochs: Int, batchesPerEpoch: Int, optimizer: OptimizerSpec, schedule: LRSchedule,
                 decayNormsAndBiases: Bool = true, clipNorm: Float? = nil, evalEvery: Int? = nil,
-                logEvery: Int = 10) {
+                logEvery: Int = 10, bestMetric: String? = nil, higherIsBetter: Bool = true) {
         self.epochs = epochs
         self.batchesPerEpoch = batchesPerEpoch
         self.optimizer = optimizer
@@ -135,6 +141,8 @@ public struct TrainingPlan {
         self.clipNorm = clipNorm
         self.evalEvery = evalEvery
         self.logEvery = logEvery
+        self.bestMetric = bestMetric
+        self.higherIsBetter = higherIsBetter
     }
 
     public var totalSteps: Int { epochs * batchesPerEpoch }
