@@ -20,12 +20,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", path: "CBLAS"),
         .systemLibrary(name: "CHDF5", path: "CHDF5"),
         .systemLibrary(name: "CPNG", path: "CPNG"),
         .systemLibrary(name: "CZlib", path: "CZlib"),
         .systemLibrary(name: "CFreeType", path: "CFreeType", pkgConfig: "freetype2"),
-        .target(name: "TensorCore", dependencies: ["CBLAS"], path: "TensorCore",
+        .target(name: "TensorCore", path: "TensorCore",
                 swiftSettings: release),
         .target(name: "NN", dependencies: ["TensorCore"], path: "NN", swiftSettings: release),
         .target(name: "Data", dependencies: ["TensorCore", "CZlib"], path: "Data",

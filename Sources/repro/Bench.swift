@@ -5,24 +5,43 @@ import ReproKit
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed; prints one JSON line per case.",
-        discussion: "WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth).")
+        discussion: """
+            WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth), or an \
+            experiment's name (training examples/s of its task, at 1 and 2 threads unless --threads).
+            """)
+
+    @OptionGroup var locations: Locations
+
+    @Option(name: .customLong("set"), help: "Override a config key (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Training steps to time.")
+    var steps: Int = 20
 
     @Argument(help: "What to measure: ops.")
     var what: String
 
-    @Option(help: "Threads for our pool and OpenBLAS (default: all cores).")
-    var threads: Int = Threads.defaultCount
+    @Option(help: "Threads for our pool and OpenBLAS (default: all cores; for experiments: 1 and 2).")
+    var threads: Int?
 
     @Flag(help: "Smaller sizes, for a smoke run.")
     var quick = false
 
     func run() throws {
-        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        switch what {
-        case "ops":
-            OpsBench.run(threads: threads, quick: quick) { print($0.jsonLine) }
-        default:
-            throw ValidationError("unknown benchmark '\(what)'; known: ops")
+        if what == "ops" {
+            OpsBench.run(threads: try threadCount(threads), quick: quick) { print($0.jsonLine) }
+            return
         }
+        let ws = locations.workspace()
+        do {
+            let (card, e) = try ws.experiment(what)
+            let runner = ExperimentRunner(plugins: ws.plugins)
+            for t in threads.map({ [$0] }) ?? [1, 2] {
+                let r = try TrainingBench.run(runner: runner, card: card, experiment: e, overrides: overrides,
+                                              threads: try threadCount(t), steps: steps,
+                                              label: overrides.isEmpty ? "card config" : overrides.joined(separator: " "))
+                print(r.jsonLine)
+            }
+        } catch { throw fail(error) }
     }
 }

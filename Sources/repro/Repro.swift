@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ReproKit
 
 /// The `repro` command line: argument parsing and printing only; the work is in ReproKit.
@@ -7,5 +8,48 @@ struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro",
         abstract: "Reproduce deep-learning papers at mini scale on a CPU.",
-        subcommands: [Bench.self])
+        discussion: """
+            Exit codes: 0 success; 1 a run failed, an assertion or claim did not hold, or bad input \
+            (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
+            """,
+        subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Compare.self,
+                      DataCommand.self, Bench.self])
+}
+
+/// Where plugins, cards and runs are.
+struct Locations: ParsableArguments {
+    @Option(help: "A folder of plugin libraries (searched before $REPRO_PLUGIN_PATH and the binary's folder).")
+    var plugins: String?
+
+    @Option(help: "A folder of paper cards (searched before $REPRO_PAPERS, ./Papers and the source tree).")
+    var papers: String?
+
+    @Option(help: "Where run folders go.")
+    var artifacts: String = "artifacts"
+
+    /// Loads the workspace and prints load problems as warnings on stderr.
+    func workspace() -> Workspace {
+        let ws = Workspace.load(plugins: plugins, papers: papers)
+        for p in ws.problems { printError(p) }
+        return ws
+    }
+
+    var artifactsURL: URL { URL(fileURLWithPath: artifacts) }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a failure as one line and exits 1.
+func fail(_ error: Error) -> ExitCode {
+    printError("repro: \(error)")
+    return ExitCode(1)
+}
+
+/// Parses and checks `--threads`.
+func threadCount(_ n: Int?) throws -> Int {
+    guard let n else { return Threads.defaultCount }
+    guard n >= 1 && n <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(n)") }
+    return n
 }

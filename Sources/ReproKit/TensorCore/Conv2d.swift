@@ -1,4 +1,3 @@
-import CBLAS
 
 /// 2-D convolution (NCHW) as im2col + sgemm, one GEMM per group per chunk of images.
 ///
@@ -40,9 +39,9 @@ enum ConvEngine {
     /// with OpenBLAS single-threaded meanwhile; one share runs on this thread as is.
     static func runShares(_ n: Int, _ shares: Int, _ body: (Int, Range<Int>) -> Void) {
         if shares <= 1 { body(0, 0..<n); return }
-        let saved = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(saved) }
+        let saved = OpenBLAS.threads
+        OpenBLAS.threads = 1
+        defer { OpenBLAS.threads = saved }
         Threads.pool.parallelFor(shares, grain: 1) { r in
             for t in r { body(t, (t * n / shares)..<((t + 1) * n / shares)) }
         }

@@ -1,4 +1,3 @@
-import CBLAS
 
 /// Matrix products through OpenBLAS's `cblas_sgemm`.
 public enum BLAS {
@@ -13,8 +12,9 @@ public enum BLAS {
             if beta == 0 { for i in 0..<m { (c + i * ldc).initialize(repeating: 0, count: n) } }
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        OpenBLAS.sgemm(OpenBLAS.rowMajor, transA ? OpenBLAS.trans : OpenBLAS.noTrans,
+                       transB ? OpenBLAS.trans : OpenBLAS.noTrans,
+                       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 

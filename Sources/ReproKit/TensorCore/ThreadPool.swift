@@ -1,5 +1,4 @@
 import Foundation
-import CBLAS
 
 /// One persistent pool of worker threads for the element-wise and convolution kernels.
 ///
@@ -96,7 +95,7 @@ public enum Threads {
     public static func set(_ n: Int) {
         let n = max(1, n)
         if pool.threads != n { pool = ThreadPool(threads: n) }
-        openblas_set_num_threads(Int32(n))
+        OpenBLAS.threads = n
     }
 
     /// The current thread count.

@@ -1,0 +1,84 @@
+import ReproKit
+
+/// The experiment config; a card's `config` table and `--set` override these defaults.
+struct ResNetConfig: Codable {
+    /// 6n+2: 8, 14, 20, 32, 44, 56, 110.
+    var depth = 20
+    /// The plain counterpart: the same stack without shortcuts.
+    var plain = false
+    /// "A" (zero-padded identity) or "B" (projection on downsampling).
+    var shortcut = "A"
+    /// "fashion-mnist" (Debian's package) or "cifar10" (`repro data fetch cifar10`).
+    var dataset = "fashion-mnist"
+    var epochs = 3
+    var batch_size = 128
+    var lr = 0.1
+    var momentum = 0.9
+    var weight_decay = 1e-4
+    /// "cosine", or "multistep" with `milestones` in steps (the paper: 32k and 48k of 64k).
+    var schedule = "cosine"
+    var milestones = [32000, 48000]
+    /// Pad-and-crop padding in pixels (0: none) and horizontal flips.
+    var crop_padding = 2
+    var flip = true
+    /// Use only the first N training / test images (0: all).
+    var train_subset = 0
+    var test_subset = 0
+}
+
+final class ResNetPlugin: PaperPlugin {
+    let id = "resnet"
+    let version = "1.0"
+
+    var tasks: [TaskKind] {
+        [TaskKind(name: "classify", summary: "CIFAR-style ResNet or plain net on an image data set",
+                  defaults: ResNetConfig()) { config, context in try makeTask(config, context) }]
+    }
+}
+
+func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
+    guard let shortcut = Shortcut(rawValue: c.shortcut.uppercased()) else {
+        throw ConfigError.invalid("shortcut must be \"A\" or \"B\", got \"\(c.shortcut)\"")
+    }
+    guard c.depth >= 8, (c.depth - 2) % 6 == 0 else {
+        throw ConfigError.invalid("depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110), got \(c.depth)")
+    }
+    var train: LabeledImages, test: LabeledImages
+    switch c.dataset {
+    case "fashion-mnist":
+        train = try FashionMNIST.load(split: .train); test = try FashionMNIST.load(split: .test)
+    case "cifar10":
+        train = try CIFAR10.load(split: .train); test = try CIFAR10.load(split: .test)
+    default:
+        throw ConfigError.invalid("dataset must be \"fashion-mnist\" or \"cifar10\", got \"\(c.dataset)\"")
+    }
+    if c.train_subset > 0 { train = train.subset(c.train_subset) }
+    if c.test_subset > 0 { test = test.subset(c.test_subset) }
+    let stats = ImageClassificationData.statistics(train)
+    let data = ImageClassificationData(train: train, test: test, mean: stats.mean, std: stats.std,
+                                       batchSize: c.batch_size, cropPadding: c.crop_padding,
+                                       horizontalFlip: c.flip)
+    var rng = context.rng.split(1)
+    let model = CifarResNet(depth: c.depth, plain: c.plain, shortcut: shortcut, inChannels: train.channels,
+                            classes: train.classNames.count, rng: &rng)
+    let lr = c.lr
+    let milestones = c.milestones
+    let schedule = c.schedule
+    guard ["cosine", "multistep"].contains(schedule) else {
+        throw ConfigError.invalid("schedule must be \"cosine\" or \"multistep\", got \"\(schedule)\"")
+    }
+    return ImageClassificationTask(
+        model: model, data: data, epochs: c.epochs,
+        optimizer: .sgd(momentum: Float(c.momentum), weightDecay: Float(c.weight_decay), nesterov: false),
+        schedule: { total in
+            schedule == "cosine" ? .cosine(lr, total: total, minimum: 0)
+                : .multiStep(lr, milestones: milestones, gamma: 0.1)
+        },
+        rng: context.rng.split(2))
+}
+
+@_cdecl("repro_plugin_abi")
+public func reproPluginABI() -> Int32 { reproPluginABIVersion }
+
+@_cdecl("repro_plugin_entry")
+public func reproPluginEntry() -> UnsafeMutableRawPointer { exportPlugin(ResNetPlugin()) }

@@ -1,0 +1,33 @@
+import Foundation
+
+/// `repro bench EXPERIMENT`: training throughput of an experiment's task — forward,
+/// backward and optimizer step on its real batches — in examples per second.
+public enum TrainingBench {
+    public static func run(runner: ExperimentRunner, card: PaperCard, experiment e: ExperimentSpec,
+                           overrides: [String], threads: Int, steps: Int, label: String) throws -> BenchResult {
+        let (_, kind) = try runner.task(for: e)
+        let config = try runner.resolveConfig(kind, e, variant: nil, quick: false, overrides: overrides)
+        Threads.set(threads)
+        let task = try kind.make(config, context: RunContext(seed: 0, threads: threads))
+        let trainer = Trainer(task: task)
+        let optimizer = trainer.optimizer
+        task.model.train()
+        var examples = 0
+        func step(_ i: Int) throws {
+            let per = task.plan.batchesPerEpoch
+            let r = try task.trainingLoss(epoch: i / per, batch: i % per)
+            try r.loss.backward()
+            optimizer.step()
+            for p in task.model.parameters { p.zeroGrad() }
+            examples += r.examples
+        }
+        for i in 0..<3 { try step(i) }   // warm-up: buffer pool, caches
+        examples = 0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for i in 3..<(3 + steps) { try step(i) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        return BenchResult(bench: e.name, case: "train_step", shape: label, threads: threads, seconds: seconds / Double(steps),
+                           itemsPerSecond: Double(examples) / seconds,
+                           note: "\(steps) steps; \(config.keys.filter { overrides.joined().contains($0) }.map { "\($0)=\(config[$0]!.plainText)" }.joined(separator: " "))")
+    }
+}

@@ -1,0 +1,343 @@
+import TOMLKit
+
+/// Turns a parsed TOML table into a `PaperCard`, checking every key against the format
+/// (Papers/FORMAT.md) and collecting every problem with its line, so that one run shows a
+/// student all the typos in a card.
+final class CardParser {
+    typealias Path = TOMLSourceMap.Path
+
+    let file: String
+    let map: TOMLSourceMap
+    private(set) var errors: [CardError] = []
+    /// Keys that an unknown key of a table looks like a typo of (by table path): their
+    /// absence is already explained by the "did you mean" message, so it is not reported
+    /// a second time.
+    private var typoTargets: [Path: Set<String>] = [:]
+
+    init(file: String, map: TOMLSourceMap) {
+        self.file = file
+        self.map = map
+    }
+
+    // MARK: The card's sections
+
+    func card(_ root: TOMLTable) -> PaperCard {
+        check(root, [], allowed: ["id", "title", "authors", "venue", "year", "arxiv", "reported", "experiments"])
+        let id = string(root, [], "id") ?? ""
+        let title = string(root, [], "title") ?? ""
+        let authors = stringList(root, [], "authors") ?? []
+        let venue = string(root, [], "venue") ?? ""
+        let year = integer(root, [], "year") ?? 0
+        let arxiv = string(root, [], "arxiv", required: false)
+
+        var reported: [ReportedNumber] = []
+        if let table = subtable(root, [], "reported") {
+            for key in orderedKeys(table, ["reported"]) {
+                let path = ["reported", key]
+                guard let t = subtable(table, ["reported"], key) else { continue }
+                check(t, path, allowed: ["value", "unit", "source", "metric", "dataset"])
+                let value = number(t, path, "value")
+                let unit = string(t, path, "unit"), source = string(t, path, "source")
+                let metric = string(t, path, "metric"), dataset = string(t, path, "dataset")
+                if let value, let unit, let source, let metric, let dataset {
+                    reported.append(ReportedNumber(key: key, value: value, unit: unit, source: source,
+                                                   metric: metric, dataset: dataset))
+                }
+            }
+        }
+
+        var experiments: [ExperimentSpec] = []
+        if let table = subtable(root, [], "experiments") {
+            let reportedKeys = root["reported"]?.table.map { orderedKeys($0, ["reported"]) }
+            for name in orderedKeys(table, ["experiments"]) {
+                guard let t = subtable(table, ["experiments"], name) else { continue }
+                if let e = experiment(t, name: name, cardID: id, reportedKeys: reportedKeys) {
+                    experiments.append(e)
+                }
+            }
+        }
+        var card = PaperCard(file: file, id: id, title: title, authors: authors, venue: venue, year: year,
+                             arxiv: arxiv, reported: reported, experiments: experiments)
+        card.idLine = map.line(["id"])
+        return card
+    }
+
+    private func experiment(_ t: TOMLTable, name: String, cardID: String, reportedKeys: [String]?) -> ExperimentSpec? {
+        let path = ["experiments", name]
+        check(t, path, allowed: ["plugin", "task", "summary", "dataset", "reported", "reported_note",
+                                 "config", "quick", "expect", "expect_quick", "variants", "claims"])
+        let plugin = string(t, path, "plugin", required: false)
+        let task = string(t, path, "task", required: false)
+        let summary = string(t, path, "summary")
+        let dataset = string(t, path, "dataset")
+        let reported = string(t, path, "reported", required: false)
+        let note = string(t, path, "reported_note", required: false)
+        if let reported {
+            if let keys = reportedKeys {
+                if !keys.contains(reported) {
+                    fail(path + ["reported"], "reported = '\(reported)' in \(tableName(path)) is not a key of [reported]"
+                         + CardSuggest.didYouMean(reported, keys))
+                }
+            } else {
+                fail(path + ["reported"], "reported = '\(reported)' in \(tableName(path)), but the card has no [reported] table")
+            }
+        }
+
+        var keyLines: [String: Int] = [:]
+        func configTable(_ key: String) -> [(String, ConfigValue)] {
+            guard let c = subtable(t, path, key) else { return [] }
+            for k in orderedKeys(c, path + [key]) { keyLines["\(key).\(k)"] = map.line(path + [key, k]) }
+            return configPairs(c, path + [key])
+        }
+        let config = configTable("config")
+        let quick = configTable("quick")
+        let expect = expectations(t, path, "expect")
+        let expectQuick = expectations(t, path, "expect_quick")
+
+        var variants: [(String, [(String, ConfigValue)])] = []
+        var variantNames: [String] = []  // all of them, also malformed ones, for the claims' check
+        if let vt = subtable(t, path, "variants") {
+            variantNames = orderedKeys(vt, path + ["variants"])
+            for v in variantNames {
+                guard let c = subtable(vt, path + ["variants"], v) else { continue }
+                keyLines["variants.\(v)"] = map.line(path + ["variants", v])
+                for k in orderedKeys(c, path + ["variants", v]) {
+                    keyLines["variants.\(v).\(k)"] = map.line(path + ["variants", v, k])
+                }
+                variants.append((v, configPairs(c, path + ["variants", v])))
+            }
+        }
+        let claims = self.claims(t, path, variants: variantNames, hasVariants: t["variants"] != nil)
+
+        guard let summary, let dataset else { return nil }
+        return ExperimentSpec(file: file, line: map.line(path), cardID: cardID, name: name,
+                              plugin: plugin ?? cardID, task: task, summary: summary, dataset: dataset,
+                              reported: reported, reportedNote: note, config: config, quick: quick,
+                              expect: expect, expectQuick: expectQuick, variants: variants,
+                              claims: claims, keyLines: keyLines)
+    }
+
+    private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String) -> [Expectation] {
+        guard let items = tableArray(t, parent, key) else { return [] }
+        var out: [Expectation] = []
+        for (i, e) in items.enumerated() {
+            let path = parent + [key, TOMLSourceMap.index(i)]
+            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis"])
+            let metric = string(e, path, "metric")
+            let value = number(e, path, "value")
+            let basis = string(e, path, "basis")
+            let abs = number(e, path, "tolerance", required: false, nonNegative: true)
+            let rel = number(e, path, "rel_tolerance", required: false, nonNegative: true)
+            var tolerance: Expectation.Tolerance?
+            switch (e["tolerance"] != nil, e["rel_tolerance"] != nil) {
+            case (true, true):
+                let later = map.line(path + ["tolerance"]) > map.line(path + ["rel_tolerance"]) ? "tolerance" : "rel_tolerance"
+                fail(path + [later], "\(tableName(path)) has both 'tolerance' and 'rel_tolerance'; give exactly one")
+            case (false, false) where !isTypoTarget(path, "tolerance") && !isTypoTarget(path, "rel_tolerance"):
+                fail(path, "\(tableName(path)) needs 'tolerance' (absolute) or 'rel_tolerance' (a fraction of the value)")
+            case (false, false): break
+            default:
+                tolerance = abs.map(Expectation.Tolerance.absolute) ?? rel.map(Expectation.Tolerance.relative)
+            }
+            if let metric, let value, let basis, let tolerance {
+                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis))
+            }
+        }
+        return out
+    }
+
+    private func claims(_ t: TOMLTable, _ parent: Path, variants: [String], hasVariants: Bool) -> [Claim] {
+        guard let items = tableArray(t, parent, "claims") else { return [] }
+        if !items.isEmpty && !hasVariants {
+            fail(parent + ["claims"], "\(tableName(parent)) has claims but no variants to compare; "
+                 + "add [\(dotted(parent + ["variants"]))]")
+        }
+        var out: [Claim] = []
+        for (i, c) in items.enumerated() {
+            let path = parent + ["claims", TOMLSourceMap.index(i)]
+            check(c, path, allowed: ["statement", "paper", "metric", "compare", "margin", "outcome", "observed"])
+            let statement = string(c, path, "statement"), paper = string(c, path, "paper")
+            let metric = string(c, path, "metric"), observed = string(c, path, "observed")
+            let margin = number(c, path, "margin", required: false, nonNegative: true)
+            var compared: (left: String, op: Claim.Operator, right: String)?
+            if let text = string(c, path, "compare") {
+                if let parsed = Claim.parseCompare(text) {
+                    compared = parsed
+                    for v in [parsed.left, parsed.right] where hasVariants && !variants.contains(v) {
+                        fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) names unknown variant '\(v)'"
+                             + CardSuggest.didYouMean(v, variants) + "; variants: " + variants.joined(separator: ", "))
+                        compared = nil
+                    }
+                    if parsed.left == parsed.right {
+                        fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) compares a variant with itself")
+                        compared = nil
+                    }
+                } else {
+                    fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) is not VARIANT OP VARIANT "
+                         + "with OP one of > < >= <=")
+                }
+            }
+            var outcome: Bool?
+            if let text = string(c, path, "outcome") {
+                switch text {
+                case "holds": outcome = true
+                case "does not hold": outcome = false
+                default:
+                    fail(path + ["outcome"], "outcome '\(text)' in \(tableName(path)) must be \"holds\" or \"does not hold\"")
+                }
+            }
+            if let statement, let paper, let metric, let observed, let compared, let outcome {
+                out.append(Claim(statement: statement, paper: paper, metric: metric, left: compared.left,
+                                 op: compared.op, right: compared.right, margin: margin ?? 0,
+                                 recordedOutcome: outcome, observed: observed))
+            }
+        }
+        return out
+    }
+
+    /// A table of config values, in file order.
+    private func configPairs(_ t: TOMLTable, _ path: Path) -> [(String, ConfigValue)] {
+        var out: [(String, ConfigValue)] = []
+        for key in orderedKeys(t, path) {
+            guard let v = t[key] else { continue }
+            if let c = configValue(v) {
+                out.append((key, c))
+            } else {
+                fail(path + [key], "'\(key)' in \(tableName(path)) must be a number, true/false, a string "
+                     + "or a list of them, not \(describe(v))")
+            }
+        }
+        return out
+    }
+
+    private func configValue(_ v: TOMLValueConvertible) -> ConfigValue? {
+        switch v.type {
+        case .int: return v.int.map(ConfigValue.int)
+        case .double: return v.double.map(ConfigValue.double)
+        case .bool: return v.bool.map(ConfigValue.bool)
+        case .string: return v.string.map(ConfigValue.string)
+        case .array:
+            guard let a = v.array else { return nil }
+            let items = a.map(configValue)
+            return items.contains(where: { $0 == nil }) ? nil : .list(items.map { $0! })
+        default: return nil
+        }
+    }
+
+    // MARK: Typed access with messages
+
+    private func fail(_ path: Path, _ message: String) {
+        errors.append(CardError(file: file, line: map.line(path), message))
+    }
+
+    /// How a table is named in messages: "[experiments.x]", "[[experiments.x.expect]]".
+    func tableName(_ path: Path) -> String {
+        if path.isEmpty { return "the top level" }
+        let isElement = TOMLSourceMap.isIndex(path.last!)
+        return isElement ? "[[\(dotted(path))]]" : "[\(dotted(path))]"
+    }
+
+    /// The path as TOML writes it, without array indices; keys quoted where TOML needs it.
+    private func dotted(_ path: Path) -> String {
+        path.filter { !TOMLSourceMap.isIndex($0) }.map { key in
+            let bare = !key.isEmpty && key.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
+            return bare ? key : "\"\(key)\""
+        }.joined(separator: ".")
+    }
+
+    /// The keys of a table in file order (toml++ keeps them sorted).
+    private func orderedKeys(_ t: TOMLTable, _ path: Path) -> [String] {
+        let present = Set(t.keys)
+        let inFile = map.children(path).filter { present.contains($0) }
+        return inFile + t.keys.filter { !inFile.contains($0) }.sorted()
+    }
+
+    /// Reports keys of `t` that the format does not have.
+    private func check(_ t: TOMLTable, _ path: Path, allowed: [String]) {
+        for key in orderedKeys(t, path) where !allowed.contains(key) {
+            fail(path + [key], "unknown key '\(key)' in \(tableName(path))" + CardSuggest.didYouMean(key, allowed))
+            if let target = CardSuggest.closest(to: key, in: allowed) { typoTargets[path, default: []].insert(target) }
+        }
+    }
+
+    private func describe(_ v: TOMLValueConvertible) -> String {
+        switch v.type {
+        case .string: return "the string \"\(v.string ?? "")\""
+        case .int: return "the integer \(v.int ?? 0)"
+        case .double: return "the number \(v.double ?? 0)"
+        case .bool: return "\(v.bool ?? false)"
+        case .array: return (v.array?.isEmpty ?? false) ? "an empty list" : "a list"
+        case .table: return "a table"
+        default: return "a date or time"
+        }
+    }
+
+    /// The value at `key`, or nil (reporting it if required and missing).
+    private func present(_ t: TOMLTable, _ path: Path, _ key: String, _ required: Bool) -> TOMLValueConvertible? {
+        if let v = t[key] { return v }
+        if required && !isTypoTarget(path, key) { fail(path, "missing required key '\(key)' in \(tableName(path))") }
+        return nil
+    }
+
+    private func isTypoTarget(_ path: Path, _ key: String) -> Bool {
+        typoTargets[path]?.contains(key) ?? false
+    }
+
+    private func wrongType(_ path: Path, _ key: String, _ expected: String, _ v: TOMLValueConvertible) {
+        fail(path + [key], "'\(key)' in \(tableName(path)) must be \(expected), not \(describe(v))")
+    }
+
+    private func string(_ t: TOMLTable, _ path: Path, _ key: String, required: Bool = true) -> String? {
+        guard let v = present(t, path, key, required) else { return nil }
+        guard let s = v.string else { wrongType(path, key, "a string", v); return nil }
+        if s.allSatisfy(\.isWhitespace) {
+            fail(path + [key], "'\(key)' in \(tableName(path)) is empty")
+            return nil
+        }
+        return s
+    }
+
+    private func number(_ t: TOMLTable, _ path: Path, _ key: String, required: Bool = true,
+                        nonNegative: Bool = false) -> Double? {
+        guard let v = present(t, path, key, required) else { return nil }
+        guard let x = v.double ?? v.int.map(Double.init) else { wrongType(path, key, "a number", v); return nil }
+        if !x.isFinite || (nonNegative && x < 0) {
+            fail(path + [key], "'\(key)' in \(tableName(path)) must be a finite\(nonNegative ? ", non-negative" : "") number, not \(x)")
+            return nil
+        }
+        return x
+    }
+
+    private func integer(_ t: TOMLTable, _ path: Path, _ key: String) -> Int? {
+        guard let v = present(t, path, key, true) else { return nil }
+        guard let x = v.int else { wrongType(path, key, "an integer", v); return nil }
+        return x
+    }
+
+    private func stringList(_ t: TOMLTable, _ path: Path, _ key: String) -> [String]? {
+        guard let v = present(t, path, key, true) else { return nil }
+        guard let a = v.array, !a.isEmpty, a.allSatisfy({ $0.type == .string }) else {
+            wrongType(path, key, "a non-empty list of strings", v)
+            return nil
+        }
+        return a.compactMap { $0.string }
+    }
+
+    private func subtable(_ t: TOMLTable, _ path: Path, _ key: String) -> TOMLTable? {
+        guard let v = t[key] else { return nil }
+        guard let table = v.table else { wrongType(path, key, "a table", v); return nil }
+        return table
+    }
+
+    /// An array of tables (`[[parent.key]]` headers, or a list of inline tables).
+    private func tableArray(_ t: TOMLTable, _ path: Path, _ key: String) -> [TOMLTable]? {
+        guard let v = t[key] else { return nil }
+        guard let a = v.array, a.allSatisfy({ $0.type == .table }) else {
+            wrongType(path, key, "a list of tables ([[\(dotted(path + [key]))]])", v)
+            return nil
+        }
+        return a.compactMap { $0.table }
+    }
+}

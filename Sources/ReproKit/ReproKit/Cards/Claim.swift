@@ -1,0 +1,118 @@
+import Foundation
+
+/// A qualitative finding of the paper, stated as a comparison of two variants of an
+/// experiment on one metric (averaged over seeds), with the outcome observed at mini scale.
+/// `verify` checks that the outcome is still the recorded one: a claim that does not hold at
+/// this scale is recorded as such, never tuned away.
+public struct Claim: Equatable, Sendable {
+    public enum Operator: String, CaseIterable, Sendable {
+        case greater = ">", less = "<", greaterOrEqual = ">=", lessOrEqual = "<="
+    }
+
+    public let statement: String
+    /// Where the paper shows it ("Fig. 6 (left)").
+    public let paper: String
+    public let metric: String
+    public let left: String
+    public let op: Operator
+    public let right: String
+    /// The left variant must beat the right one by more than this (0: a plain comparison).
+    public let margin: Double
+    /// The outcome recorded in the card: true for "holds", false for "does not hold".
+    public let recordedOutcome: Bool
+    /// The figures behind the recorded outcome.
+    public let observed: String
+
+    public init(statement: String, paper: String, metric: String, left: String, op: Operator,
+                right: String, margin: Double = 0, recordedOutcome: Bool, observed: String) {
+        self.statement = statement
+        self.paper = paper
+        self.metric = metric
+        self.left = left
+        self.op = op
+        self.right = right
+        self.margin = margin
+        self.recordedOutcome = recordedOutcome
+        self.observed = observed
+    }
+
+    /// "plain32 > plain8".
+    public var compareText: String { "\(left) \(op.rawValue) \(right)" }
+
+    /// Parses "VARIANT OP VARIANT" (spaces around OP optional); nil if malformed.
+    public static func parseCompare(_ text: String) -> (left: String, op: Operator, right: String)? {
+        // Two-character operators first, so that ">=" is not read as ">" then "=".
+        for op in [Operator.greaterOrEqual, .lessOrEqual, .greater, .less] {
+            guard let r = text.range(of: op.rawValue) else { continue }
+            let left = text[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
+            let right = text[r.upperBound...].trimmingCharacters(in: .whitespaces)
+            let isName = { (s: String) in
+                !s.isEmpty && !s.contains(where: { $0.isWhitespace || "<>=!".contains($0) })
+            }
+            return isName(left) && isName(right) ? (left, op, right) : nil
+        }
+        return nil
+    }
+
+    /// Whether `l OP r` holds with the margin: for > and >= the left must exceed the right
+    /// by more than (at least) the margin; for < and <= it must fall below it so.
+    public func holds(left l: Double, right r: Double) -> Bool {
+        switch op {
+        case .greater: return l - r > margin
+        case .greaterOrEqual: return l - r >= margin
+        case .less: return r - l > margin
+        case .lessOrEqual: return r - l >= margin
+        }
+    }
+
+    /// Evaluates the claim on the means over seeds, `means[variant][metric]`. Throws if a
+    /// variant or the metric is missing, or a mean is not finite (a diverged run is a fact to
+    /// look at, not a comparison).
+    public func evaluate(means: [String: [String: Double]]) throws -> ClaimVerdict {
+        func mean(_ variant: String) throws -> Double {
+            guard let metrics = means[variant] else {
+                throw ClaimError("claim '\(statement)': no runs of variant '\(variant)'")
+            }
+            guard let v = metrics[metric] else {
+                throw ClaimError("claim '\(statement)': variant '\(variant)' has no metric '\(metric)'"
+                    + CardSuggest.didYouMean(metric, Array(metrics.keys)))
+            }
+            guard v.isFinite else {
+                throw ClaimError("claim '\(statement)': the mean \(metric) of variant '\(variant)' is \(v)")
+            }
+            return v
+        }
+        let l = try mean(left), r = try mean(right)
+        let holdsNow = holds(left: l, right: r)
+        let matches = holdsNow == recordedOutcome
+        let marginText = margin == 0 ? "" : " + margin \(CardNumber.short(margin))"
+        let text = "\(matches ? "✓" : "✗") \(statement): \(metric) \(left) \(CardNumber.significant(l, 4)) "
+            + "\(op.rawValue) \(right) \(CardNumber.significant(r, 4))\(marginText) "
+            + "\(Self.outcomeText(holdsNow)), "
+            + (matches ? "as recorded" : "but the card records \(Self.outcomeText(recordedOutcome))")
+        return ClaimVerdict(leftValue: l, rightValue: r, observedHolds: holdsNow,
+                            matchesRecorded: matches, text: text)
+    }
+
+    /// "holds" or "does not hold", as written in cards.
+    public static func outcomeText(_ holds: Bool) -> String { holds ? "holds" : "does not hold" }
+}
+
+/// The outcome of evaluating a claim on the current runs.
+public struct ClaimVerdict: Equatable, Sendable {
+    /// The means of the metric for the left and right variants.
+    public let leftValue: Double
+    public let rightValue: Double
+    /// Whether the comparison holds on these runs.
+    public let observedHolds: Bool
+    /// The verify criterion: the outcome seen now is the one the card records.
+    public let matchesRecorded: Bool
+    /// One line: "✓ STATEMENT: metric plain32 0.131 > plain8 0.104 holds, as recorded".
+    public let text: String
+}
+
+/// A claim that cannot be evaluated on the runs given.
+public struct ClaimError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// An assertion on one metric of a run: its value within a tolerance. The value and the
+/// tolerance come from repeated seeds (`basis` says which), never from a guess.
+public struct Expectation: Equatable, Sendable {
+    public enum Tolerance: Equatable, Sendable {
+        /// Allowed distance from the value, in the metric's units.
+        case absolute(Double)
+        /// Allowed distance as a fraction of |value| (0.02 = 2%).
+        case relative(Double)
+    }
+
+    public let metric: String
+    public let value: Double
+    public let tolerance: Tolerance
+    /// Where the value and tolerance came from ("seeds 0-4: …; ±2.4 sd").
+    public let basis: String
+
+    public init(metric: String, value: Double, tolerance: Tolerance, basis: String) {
+        self.metric = metric
+        self.value = value
+        self.tolerance = tolerance
+        self.basis = basis
+    }
+
+    /// The allowed distance from `value`.
+    public var allowedDistance: Double {
+        switch tolerance {
+        case .absolute(let t): return t
+        case .relative(let r): return abs(value) * r
+        }
+    }
+
+    /// The closed range an observation must fall in.
+    public var allowedRange: ClosedRange<Double> {
+        (value - allowedDistance)...(value + allowedDistance)
+    }
+
+    /// "0.905 ± 0.012" or "0.905 ± 2%".
+    public var expectedText: String {
+        switch tolerance {
+        case .absolute(let t): return "\(CardNumber.short(value)) ± \(CardNumber.short(t))"
+        case .relative(let r): return "\(CardNumber.short(value)) ± \(CardNumber.short(r * 100))%"
+        }
+    }
+
+    /// Whether `observed` is within the tolerance (edges included; a NaN or infinite
+    /// observation never is).
+    public func check(_ observed: Double) -> ExpectationVerdict {
+        let passed = Self.within(observed, value, allowedDistance)
+        // Print the observation with enough digits that its rounding cannot seem to
+        // contradict the verdict (0.9170004 outside 0.905 ± 0.012 is not shown as 0.917).
+        var shown = CardNumber.significant(observed, 4)
+        if observed.isFinite {
+            for digits in 4...17 {
+                shown = CardNumber.significant(observed, digits)
+                if let back = Double(shown), Self.within(back, value, allowedDistance) == passed { break }
+            }
+        }
+        let text = "\(metric) \(shown) \(passed ? "within" : "outside") \(expectedText) \(passed ? "✓" : "✗")"
+        return ExpectationVerdict(passed: passed, observed: observed, allowed: allowedRange, text: text)
+    }
+
+    /// |observed - value| <= distance, with a few ulps of slack so that an observation
+    /// exactly at an edge written in the card (0.893 for 0.905 ± 0.012) passes despite the
+    /// rounding of the subtraction.
+    static func within(_ observed: Double, _ value: Double, _ distance: Double) -> Bool {
+        guard observed.isFinite else { return false }
+        let slack = 4 * Double.ulpOfOne * max(abs(value), abs(observed), distance)
+        return abs(observed - value) <= distance + slack
+    }
+}
+
+/// The outcome of checking one observation against an `Expectation`.
+public struct ExpectationVerdict: Equatable, Sendable {
+    public let passed: Bool
+    public let observed: Double
+    /// The range the observation had to be in.
+    public let allowed: ClosedRange<Double>
+    /// One line: "test_accuracy 0.903 within 0.905 ± 0.012 ✓".
+    public let text: String
+}
+
+/// Number formatting for card messages.
+enum CardNumber {
+    /// A number from a card, short: 0.905, 2, 0.0001, 1.5e-08.
+    static func short(_ x: Double) -> String { significant(x, 6) }
+
+    /// `digits` significant digits with trailing zeros dropped ("%g" style).
+    static func significant(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+        return String(format: "%.\(digits)g", x)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// `repro compare`: for each experiment, the reproduced number (from the artifacts), what
+/// the card expects, and what the paper reported; for each claim, the paper's statement,
+/// what we see and the verdict.
+public struct Comparison {
+    public struct Row: Codable, Equatable {
+        public var experiment: String
+        public var metric: String
+        public var reproduced: String
+        public var expected: String
+        public var paper: String
+        public var verdict: String
+    }
+
+    public var rows: [Row] = []
+
+    /// Builds the table from the latest full run of each experiment (quick runs when
+    /// `quick`), and every full run of each claim variant.
+    public static func build(cards: CardLibrary, artifacts: URL, quick: Bool) -> Comparison {
+        var c = Comparison()
+        for (card, e) in cards.experiments {
+            let paper = e.reported.flatMap { card.reported[$0] }.map {
+                "\(Report.formatNumber($0.value))\($0.unit) \($0.metric), \($0.dataset) (\($0.source))"
+            } ?? "—"
+            let runs = summaries(artifacts.appendingPathComponent(e.name), quick: quick)
+            let latest = runs.filter { $0.variant == nil }.max { $0.runDirectory < $1.runDirectory }
+            for x in quick ? e.expectQuick : e.expect {
+                let observed = latest?.metrics[x.metric]
+                let verdict = observed.map { x.check($0).passed ? "pass" : "FAIL" } ?? "not run"
+                c.rows.append(Row(experiment: e.name, metric: x.metric,
+                                  reproduced: observed.map { String(format: "%.4f", $0) } ?? "—",
+                                  expected: x.expectedText, paper: paper, verdict: verdict))
+            }
+            for claim in e.claims {
+                var means: [String: [String: Double]] = [:]
+                for (variant, _) in e.variants {
+                    let vs = runs.filter { $0.variant == variant && $0.outcome == "completed" }
+                    let values = vs.compactMap { $0.metrics[claim.metric] }
+                    if !values.isEmpty { means[variant, default: [:]][claim.metric] = values.reduce(0, +) / Double(values.count) }
+                }
+                let verdict: String, seen: String
+                if let v = try? claim.evaluate(means: means) {
+                    seen = v.text
+                    verdict = v.matchesRecorded ? "as recorded (\(Claim.outcomeText(v.observedHolds)))"
+                        : "CHANGED (now \(Claim.outcomeText(v.observedHolds)))"
+                } else {
+                    seen = "recorded: \(claim.observed)"
+                    verdict = "not run (recorded: \(Claim.outcomeText(claim.recordedOutcome)))"
+                }
+                c.rows.append(Row(experiment: e.name, metric: "claim: \(claim.statement) [\(claim.paper)]",
+                                  reproduced: seen, expected: claim.compareText + " " + Claim.outcomeText(claim.recordedOutcome),
+                                  paper: claim.paper, verdict: verdict))
+            }
+        }
+        return c
+    }
+
+    /// Every summary.json under an experiment's folder (variants in subfolders).
+    static func summaries(_ dir: URL, quick: Bool) -> [RunSummary] {
+        guard let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { return [] }
+        var out: [RunSummary] = []
+        for case let url as URL in walker where url.lastPathComponent == "summary.json" {
+            if let s = try? JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: url)), s.quick == quick {
+                out.append(s)
+            }
+        }
+        return out
+    }
+
+    public var markdown: String {
+        var md = "| experiment | metric | reproduced | expected | paper | verdict |\n|---|---|---|---|---|---|\n"
+        for r in rows { md += "| \(r.experiment) | \(r.metric) | \(r.reproduced) | \(r.expected) | \(r.paper) | \(r.verdict) |\n" }
+        return md
+    }
+
+    public var terminal: String {
+        TextTable.render(header: ["experiment", "metric", "reproduced", "expected", "paper", "verdict"],
+                         rows: rows.map { [$0.experiment, $0.metric, $0.reproduced, $0.expected, $0.paper, $0.verdict] })
+    }
+}
+
+/// A plain-text table with aligned columns.
+public enum TextTable {
+    public static func render(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, cell) in r.enumerated() where i < widths.count { widths[i] = Swift.max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var out = line(header) + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n"
+        for r in rows { out += line(r) + "\n" }
+        return out
+    }
+}

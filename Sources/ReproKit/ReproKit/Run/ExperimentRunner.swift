@@ -1,0 +1,233 @@
+import Foundation
+
+/// A problem running an experiment, said in one line with what to do.
+public enum RunError: Error, CustomStringConvertible {
+    case unknownExperiment(String, suggestion: String?)
+    case unknownPlugin(String, experiment: String, available: [String])
+    case unknownTask(String, plugin: String, available: [String])
+    case unknownVariant(String, experiment: String, available: [String])
+    case card(CardError)
+    case config(String)
+    case notARunFolder(String)
+
+    public var description: String {
+        switch self {
+        case .unknownExperiment(let name, let suggestion):
+            return "unknown experiment '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                + " (`repro list` shows them all)"
+        case .unknownPlugin(let id, let exp, let available):
+            return "experiment '\(exp)' needs plugin '\(id)', which is not loaded (loaded: "
+                + (available.isEmpty ? "none" : available.joined(separator: ", "))
+                + "); build it with scripts/build or point --plugins at it"
+        case .unknownTask(let task, let plugin, let available):
+            return "plugin '\(plugin)' has no task '\(task)' (it has: \(available.joined(separator: ", ")))"
+        case .unknownVariant(let v, let exp, let available):
+            return "experiment '\(exp)' has no variant '\(v)' (it has: \(available.joined(separator: ", ")))"
+        case .card(let e):
+            return e.description
+        case .config(let text):
+            return text
+        case .notARunFolder(let path):
+            return "\(path) is not a run folder (no config.json and checkpoint.h5); pass a folder under artifacts/<experiment>/"
+        }
+    }
+}
+
+/// What to run.
+public struct RunRequest {
+    public var card: PaperCard
+    public var experiment: ExperimentSpec
+    public var variant: String?
+    public var seed: UInt64
+    public var quick: Bool
+    /// `--set key=value` texts, applied last.
+    public var overrides: [String]
+    public var threads: Int
+    /// The artifacts root; the run folder goes in `<root>/<experiment>[/<variant>]/`.
+    public var artifacts: URL
+    /// Progress output.
+    public var progress: Bool
+
+    public init(card: PaperCard, experiment: ExperimentSpec, variant: String? = nil, seed: UInt64 = 0,
+                quick: Bool = false, overrides: [String] = [], threads: Int = Threads.count,
+                artifacts: URL, progress: Bool = true) {
+        self.card = card; self.experiment = experiment; self.variant = variant; self.seed = seed
+        self.quick = quick; self.overrides = overrides; self.threads = threads
+        self.artifacts = artifacts; self.progress = progress
+    }
+}
+
+/// Runs card experiments through their plugins: resolve the config, build the task, train
+/// with the standard callbacks, then check the card's assertions and write the run folder.
+public struct ExperimentRunner {
+    public let plugins: [LoadedPlugin]
+    public let log: (String) -> Void
+
+    public init(plugins: [LoadedPlugin], log: @escaping (String) -> Void = { print($0) }) {
+        self.plugins = plugins
+        self.log = log
+    }
+
+    /// The plugin and task an experiment names.
+    public func task(for e: ExperimentSpec) throws -> (LoadedPlugin, TaskKind) {
+        guard let loaded = plugins.first(where: { $0.plugin.id == e.plugin }) else {
+            throw RunError.unknownPlugin(e.plugin, experiment: e.name, available: plugins.map(\.plugin.id))
+        }
+        let tasks = loaded.plugin.tasks
+        guard let kind = e.task.map({ name in tasks.first { $0.name == name } }) ?? tasks.first else {
+            throw RunError.unknownTask(e.task ?? "(first)", plugin: loaded.plugin.id, available: tasks.map(\.name))
+        }
+        return (loaded, kind)
+    }
+
+    /// Defaults ← card config ← quick ← variant ← `--set`, each checked against the task's
+    /// config keys and types. Card problems name the card's file and line.
+    public func resolveConfig(_ kind: TaskKind, _ e: ExperimentSpec, variant: String?, quick: Bool,
+                              overrides: [String]) throws -> ConfigDict {
+        if let variant, e.variant(named: variant) == nil {
+            throw RunError.unknownVariant(variant, experiment: e.name, available: e.variants.map(\.0))
+        }
+        var config = kind.defaults
+        for (key, value) in e.resolvedConfig(variant: variant, quick: quick) {
+            do { try config.set(key, value) } catch let error as ConfigError {
+                let section = e.variant(named: variant ?? "")?.contains(where: { $0.0 == key }) == true
+                    ? ["variants", variant!, key]
+                    : (quick && e.quick.contains(where: { $0.0 == key }) ? ["quick", key] : ["config", key])
+                throw RunError.card(e.error(at: section, error.description))
+            }
+        }
+        for text in overrides {
+            do { try config.apply(override: text) } catch let error as ConfigError {
+                throw RunError.config(error.description)
+            }
+        }
+        return config
+    }
+
+    /// Runs one experiment (one variant, one seed) and writes its run folder.
+    public func run(_ r: RunRequest) throws -> RunSummary {
+        let (loaded, kind) = try task(for: r.experiment)
+        let config = try resolveConfig(kind, r.experiment, variant: r.variant, quick: r.quick, overrides: r.overrides)
+        Threads.set(r.threads)
+        let name = r.experiment.name + (r.variant.map { "/" + $0 } ?? "")
+        let folder = try RunFolder.create(root: r.artifacts, experiment: name, seed: r.seed, quick: r.quick)
+        let record = RunRecord(
+            experiment: r.experiment.name, paper: r.card.id, plugin: loaded.plugin.id,
+            pluginVersion: loaded.plugin.version, task: kind.name, seed: r.seed, quick: r.quick,
+            threads: r.threads, overrides: r.overrides,
+            config: Dictionary(uniqueKeysWithValues: config.keys.map { ($0, config[$0]!.plainText) }),
+            configJSON: config.json, variant: r.variant, gitCommit: Provenance.gitCommit(),
+            machine: Provenance.machine(), versions: Provenance.versions(), started: Provenance.now())
+        try folder.writeJSON(record, to: "config.json")
+        log("run folder: \(folder.url.path)")
+        let context = RunContext(seed: r.seed, quick: r.quick, threads: r.threads)
+        let task = try kind.make(config, context: context)
+        return try train(task: task, record: record, folder: folder, card: r.card, experiment: r.experiment,
+                         restoreFrom: nil, progress: r.progress)
+    }
+
+    /// Continues an interrupted run from its folder's checkpoint.
+    public func resume(_ folderURL: URL, cards: CardLibrary, progress: Bool = true) throws -> RunSummary {
+        let folder = RunFolder(url: folderURL)
+        guard FileManager.default.fileExists(atPath: folder.config.path),
+              FileManager.default.fileExists(atPath: folder.checkpoint.path) else {
+            throw RunError.notARunFolder(folderURL.path)
+        }
+        let record = try folder.readJSON(RunRecord.self, from: "config.json")
+        guard let (card, experiment) = cards.experiment(named: record.experiment) else {
+            throw RunError.unknownExperiment(record.experiment, suggestion: cards.suggestion(for: record.experiment))
+        }
+        let (_, kind) = try task(for: experiment)
+        var config = kind.defaults
+        for key in config.keys {
+            if let text = record.config[key] {
+                do { try config.apply(override: "\(key)=\(text)") } catch let e as ConfigError {
+                    throw RunError.config("\(folder.config.path): \(e.description)")
+                }
+            }
+        }
+        Threads.set(record.threads)
+        let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
+        let checkpoint = try Checkpoint.read(from: folder.checkpoint)
+        log("resuming \(record.experiment) from step \(checkpoint.step) in \(folder.url.path)")
+        return try train(task: task, record: record, folder: folder, card: card, experiment: experiment,
+                         restoreFrom: checkpoint, progress: progress)
+    }
+
+    private func train(task: TrainingTask, record: RunRecord, folder: RunFolder, card: PaperCard,
+                       experiment: ExperimentSpec, restoreFrom checkpoint: CheckpointContents?,
+                       progress: Bool) throws -> RunSummary {
+        let metadata = CheckpointMetadata(plugin: record.plugin, pluginVersion: record.pluginVersion,
+                                          experiment: record.experiment, configJSON: record.configJSON)
+        var history = MetricsHistory()
+        if checkpoint != nil, FileManager.default.fileExists(atPath: folder.metrics.path) {
+            // Keep what was logged up to the checkpoint; later lines are redone.
+            let old = try MetricsLogWriter.read(folder.metrics)
+            history = MetricsHistory(records: old.records.filter { $0.step <= checkpoint!.step })
+            try Data().write(to: folder.metrics)
+        }
+        let writer = MetricsLogWriter(url: folder.metrics)
+        let checkpoints = CheckpointWriter(folder: folder.url, metadata: metadata)
+        var callbacks: [TrainerCallback] = [writer, checkpoints]
+        if progress { callbacks.insert(ProgressPrinter(label: record.experiment), at: 0) }
+        let trainer = Trainer(task: task, callbacks: callbacks)
+        if let checkpoint {
+            try trainer.restore(from: checkpoint)
+            trainer.restoreHistory(history)
+        }
+        let start = Date()
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+        let outcome = try trainer.run()
+        let seconds = Date().timeIntervalSince(start)
+
+        var metrics = trainer.lastEval
+        for (k, v) in trainer.history.finalTrainingMetrics() { metrics[k] = v }
+        var drawings: [String] = []
+        if outcome == .completed {
+            drawings = try task.draw(in: folder.url, history: trainer.history)
+        }
+        try Curves.draw(trainer.history, title: record.experiment, to: folder.curves)
+        let expectations = record.quick ? experiment.expectQuick : experiment.expect
+        // Variants are compared by claims, not asserted one by one.
+        let assertions: [RunSummary.Assertion] = record.variant != nil ? [] : expectations.map { e in
+            let observed = metrics[e.metric]
+            let verdict = observed.map { e.check($0) }
+            return RunSummary.Assertion(
+                metric: e.metric, expected: e.value, low: e.allowedRange.lowerBound, high: e.allowedRange.upperBound,
+                observed: observed, passed: verdict?.passed ?? false,
+                text: verdict?.text ?? "\(e.metric): not reported by the run", basis: e.basis)
+        }
+        var message: String?
+        let outcomeName: String
+        switch outcome {
+        case .completed: outcomeName = "completed"
+        case .interrupted(let step):
+            outcomeName = "interrupted"
+            message = "interrupted at step \(step); checkpoint saved. Resume with: repro resume \(folder.url.path)"
+        case .diverged(let step, let loss):
+            outcomeName = "diverged"
+            message = "loss became \(loss) at step \(step); the last good checkpoint is \(folder.checkpoint.path). "
+                + "Try a lower learning rate (--set lr=…)"
+        }
+        let summary = RunSummary(
+            experiment: record.experiment, paper: record.paper, variant: record.variant, seed: record.seed,
+            quick: record.quick, outcome: outcomeName, message: message, steps: trainer.step,
+            epochs: trainer.epoch, seconds: seconds, metrics: metrics, assertions: assertions,
+            drawings: drawings, runDirectory: folder.url.path)
+        try folder.writeJSON(summary, to: "summary.json")
+        try Report.write(summary: summary, record: record, card: card, experiment: experiment, to: folder.report)
+        return summary
+    }
+}
+
+extension ConfigValue {
+    /// The value as `--set` would write it (strings unquoted).
+    public var plainText: String {
+        switch self {
+        case .string(let s): return s
+        case .list(let items): return "[" + items.map(\.plainText).joined(separator: ", ") + "]"
+        default: return description
+        }
+    }
+}

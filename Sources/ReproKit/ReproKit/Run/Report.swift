@@ -1,0 +1,53 @@
+import Foundation
+
+/// `report.md`: the run for a reader — the paper, the result against expectation and the
+/// paper's own number, the pictures, and the exact config.
+public enum Report {
+    public static func write(summary s: RunSummary, record: RunRecord, card: PaperCard,
+                             experiment e: ExperimentSpec, to url: URL) throws {
+        var md = "# \(e.name)\(s.variant.map { " / \($0)" } ?? "")\n\n"
+        md += "\(e.summary)\n\n"
+        md += "**Paper:** \(card.title) — \(card.authors.joined(separator: ", ")), \(card.venue) \(card.year)"
+        md += card.arxiv.map { ", arXiv:\($0)" } ?? ""
+        md += "\n\n"
+        md += "**Run:** seed \(s.seed)\(s.quick ? ", quick variant" : ""), \(s.steps) steps, "
+        md += String(format: "%.1f s", s.seconds)
+        md += ", \(record.threads) thread(s), commit \(record.gitCommit), \(record.machine)\n\n"
+        md += "**Outcome:** \(s.outcome)\(s.message.map { " — \($0)" } ?? "")\n\n"
+
+        md += "## Result\n\n"
+        if s.assertions.isEmpty {
+            md += "No assertions for this run.\n\n"
+        } else {
+            md += "| metric | observed | expected | verdict |\n|---|---|---|---|\n"
+            for a in s.assertions {
+                let obs = a.observed.map { String(format: "%.4f", $0) } ?? "—"
+                md += "| \(a.metric) | \(obs) | \(String(format: "%.4f", a.expected)) "
+                md += "(\(String(format: "%.4f", a.low))–\(String(format: "%.4f", a.high))) | \(a.passed ? "pass" : "FAIL") |\n"
+            }
+            md += "\nTolerances come from repeated seeds: " + s.assertions.map { "\($0.metric): \($0.basis)" }.joined(separator: "; ") + "\n\n"
+        }
+        if let key = e.reported, let r = card.reported[key] {
+            md += "## Beside the paper\n\n"
+            md += "The paper reports \(r.metric) **\(formatNumber(r.value))\(r.unit)** on \(r.dataset) (\(r.source)).\n"
+            if let note = e.reportedNote { md += "\n> \(note)\n" }
+            md += "\n"
+        }
+        md += "## Final metrics\n\n| metric | value |\n|---|---|\n"
+        for k in s.metrics.keys.sorted() { md += "| \(k) | \(String(format: "%.4f", s.metrics[k]!)) |\n" }
+        md += "\n## Curves\n\n![curves](curves.png)\n\n"
+        if !s.drawings.isEmpty {
+            md += "## Drawings\n\n"
+            for d in s.drawings { md += "![\(d)](\(d))\n\n" }
+        }
+        md += "## Config\n\n| key | value |\n|---|---|\n"
+        for k in record.config.keys.sorted() { md += "| \(k) | \(record.config[k]!) |\n" }
+        if !record.overrides.isEmpty { md += "\nOverrides: `\(record.overrides.joined(separator: " "))`\n" }
+        md += "\nFiles: `config.json`, `metrics.jsonl`, `summary.json`, `checkpoint.h5`, `best.h5`.\n"
+        try md.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    public static func formatNumber(_ v: Double) -> String {
+        v == v.rounded() ? String(format: "%.0f", v) : String(format: "%g", v)
+    }
+}

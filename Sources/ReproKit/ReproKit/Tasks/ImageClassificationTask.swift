@@ -1,0 +1,122 @@
+import Foundation
+
+/// What an image-classification paper plugs in: the data, how it is normalised and
+/// augmented, and the batch size. The model and the optimisation recipe come separately.
+public struct ImageClassificationData {
+    public var train: LabeledImages
+    public var test: LabeledImages
+    /// Per-channel mean and standard deviation in [0, 1] pixel units.
+    public var mean: [Float]
+    public var std: [Float]
+    public var batchSize: Int
+    public var evalBatchSize: Int
+    /// Zero-pad then randomly crop back (0: no crop); the pad is black in pixel space.
+    public var cropPadding: Int
+    public var horizontalFlip: Bool
+
+    public init(train: LabeledImages, test: LabeledImages, mean: [Float], std: [Float], batchSize: Int,
+                evalBatchSize: Int = 500, cropPadding: Int = 0, horizontalFlip: Bool = false) {
+        self.train = train; self.test = test; self.mean = mean; self.std = std
+        self.batchSize = batchSize; self.evalBatchSize = evalBatchSize
+        self.cropPadding = cropPadding; self.horizontalFlip = horizontalFlip
+    }
+
+    /// Per-channel mean and std of a data set's pixels (in [0, 1]).
+    public static func statistics(_ d: LabeledImages) -> (mean: [Float], std: [Float]) {
+        let plane = d.height * d.width
+        var mean: [Float] = [], std: [Float] = []
+        for c in 0..<d.channels {
+            var s = 0.0, s2 = 0.0
+            for i in 0..<d.count {
+                let base = (i * d.channels + c) * plane
+                for j in 0..<plane { let v = Double(d.images[base + j]) / 255; s += v; s2 += v * v }
+            }
+            let n = Double(d.count * plane)
+            mean.append(Float(s / n)); std.append(Float((s2 / n - (s / n) * (s / n)).squareRoot()))
+        }
+        return (mean, std)
+    }
+}
+
+/// Supervised image classification with cross-entropy: batches drawn by a seeded sampler,
+/// crop/flip augmentation, test accuracy and loss, a confusion matrix and a grid of
+/// misclassified test images. ResNet and AlexNet are both this task with their own model.
+public final class ImageClassificationTask: TrainingTask {
+    public let model: Module
+    public let plan: TrainingPlan
+    public let data: ImageClassificationData
+    let sampler: EpochSampler
+    /// Predictions of the last evaluation, for the drawings.
+    public private(set) var lastPredictions: [Int] = []
+
+    /// `plan` is completed with the number of batches per epoch; `schedule` receives the total
+    /// number of steps.
+    public init(model: Module, data: ImageClassificationData, epochs: Int, optimizer: OptimizerSpec,
+                schedule: (_ totalSteps: Int) -> LRSchedule, decayNormsAndBiases: Bool = true,
+                evalEvery: Int? = nil, rng: RNG) {
+        self.model = model
+        self.data = data
+        sampler = EpochSampler(count: data.train.count, batchSize: data.batchSize, rng: rng)
+        let perEpoch = sampler.batches
+        plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
+                            schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,
+                            evalEvery: evalEvery, logEvery: Swift.max(1, Swift.min(20, perEpoch / 10)),
+                            bestMetric: "test_accuracy", higherIsBetter: true)
+    }
+
+    public func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
+        let idx = sampler.indices(epoch: epoch, batch: batch)
+        let (x, y) = data.train.batch(indices: idx, mean: data.mean, std: data.std)
+        var rng = sampler.augmentationRNG(epoch: epoch, batch: batch)
+        if data.cropPadding > 0 {
+            let black = zip(data.mean, data.std).map { -$0 / $1 }
+            Augment.randomCrop(x, padding: data.cropPadding, fill: black, rng: &rng)
+        }
+        if data.horizontalFlip { Augment.randomHorizontalFlip(x, rng: &rng) }
+        let logits = model(x)
+        let loss = crossEntropy(logits, targets: y)
+        let correct = zip(logits.argmax(axis: -1), y).filter { $0 == $1 }.count
+        return StepResult(loss: loss, metrics: ["train_accuracy": Double(correct) / Double(y.count)],
+                          examples: y.count)
+    }
+
+    public func evaluate() throws -> [String: Double] {
+        let accuracy = Accuracy(name: "test_accuracy")
+        let loss = MeanMetric(name: "test_loss")
+        var predictions: [Int] = []
+        for start in stride(from: 0, to: data.test.count, by: data.evalBatchSize) {
+            let idx = Array(start..<Swift.min(start + data.evalBatchSize, data.test.count))
+            let (x, y) = data.test.batch(indices: idx, mean: data.mean, std: data.std)
+            let logits = model(x)
+            accuracy.update(logits: logits, targets: y)
+            loss.update(Double(crossEntropy(logits, targets: y).item()), weight: Double(y.count))
+            predictions += logits.argmax(axis: -1)
+        }
+        lastPredictions = predictions
+        return [accuracy.name: accuracy.value, loss.name: loss.value]
+    }
+
+    public func draw(in folder: URL, history: MetricsHistory) throws -> [String] {
+        guard lastPredictions.count == data.test.count else { return [] }
+        let names = data.test.classNames
+        var confusion = ConfusionMatrix(classes: names.count)
+        confusion.update(predictions: lastPredictions, targets: data.test.labels)
+        let cm = try Heatmap(confusion.tensor, rowLabels: names, colLabels: names,
+                             title: "Confusion matrix (test)", xLabel: "predicted", yLabel: "true",
+                             showValues: true)
+        try cm.canvas.write(to: folder.appendingPathComponent("confusion.png").path)
+
+        let wrong = (0..<data.test.count).filter { lastPredictions[$0] != data.test.labels[$0] }.prefix(32)
+        var files = ["confusion.png"]
+        if !wrong.isEmpty {
+            let idx = Array(wrong)
+            let (x, _) = data.test.batch(indices: idx, mean: [0], std: [1])
+            let labels = idx.map { "\(names[data.test.labels[$0]]) → \(names[lastPredictions[$0]])" }
+            let grid = try imageGrid(x, columns: 8, scale: 3, labels: labels, normalize: .range(0, 1),
+                                     title: "Misclassified test images (true → predicted)")
+            try grid.write(to: folder.appendingPathComponent("misclassified.png").path)
+            files.append("misclassified.png")
+        }
+        return files
+    }
+}
