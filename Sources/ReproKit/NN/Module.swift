@@ -37,6 +37,12 @@ open class Module {
         return out
     }
 
+    /// Parameters whose names are computed at run time rather than declared as properties,
+    /// as PyTorch's `register_parameter` does: a multi-layer GRU's `weight_ih_l0` …
+    /// `bias_hh_l1_reverse`. Listed after the declared tensors, before the children.
+    /// Default: none.
+    open func registeredParameters() -> [(String, Parameter<Tensor>)] { [] }
+
     /// Every parameter in the tree with its dotted name (`layer1.0.conv1.weight`).
     public func namedParameters() -> [(String, Tensor)] {
         collect { value in (value as? TensorSlot).flatMap { $0.isBuffer ? nil : $0.tensor } }
@@ -84,7 +90,8 @@ open class Module {
         return out
     }
 
-    /// Stored properties of this object, superclass first, wrapper underscores removed.
+    /// Stored properties of this object, superclass first, wrapper underscores removed; then
+    /// the `registeredParameters()`.
     private func forEachProperty(_ body: (String, Any) -> Void) {
         var mirrors: [Mirror] = []
         var m: Mirror? = Mirror(reflecting: self)
@@ -104,6 +111,7 @@ open class Module {
                 body(name, value)
             }
         }
+        for (name, p) in registeredParameters() { body(name, p) }
     }
 }
 
