@@ -8,7 +8,8 @@ struct ResNetConfig: Codable {
     var plain = false
     /// "A" (zero-padded identity) or "B" (projection on downsampling).
     var shortcut = "A"
-    /// "fashion-mnist" (Debian's package) or "cifar10" (`repro data fetch cifar10`).
+    /// "fashion-mnist" (Debian's package), "cifar10" (`repro data fetch cifar10`), or
+    /// "synthetic-32x32x3" (random CIFAR-shaped images, for `repro bench` only).
     var dataset = "fashion-mnist"
     var epochs = 3
     var batch_size = 128
@@ -49,8 +50,16 @@ func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
         train = try FashionMNIST.load(split: .train); test = try FashionMNIST.load(split: .test)
     case "cifar10":
         train = try CIFAR10.load(split: .train); test = try CIFAR10.load(split: .test)
+    case "synthetic-32x32x3":
+        var data = context.rng.split(3)
+        func random(_ n: Int) -> LabeledImages {
+            LabeledImages(images: (0..<n * 3072).map { _ in UInt8(truncatingIfNeeded: data.next()) }, count: n,
+                          channels: 3, height: 32, width: 32, labels: (0..<n).map { _ in data.int(below: 10) },
+                          classNames: CIFAR10.classNames)
+        }
+        train = random(4096); test = random(512)
     default:
-        throw ConfigError.invalid("dataset must be \"fashion-mnist\" or \"cifar10\", got \"\(c.dataset)\"")
+        throw ConfigError.invalid("dataset must be \"fashion-mnist\", \"cifar10\" or \"synthetic-32x32x3\", got \"\(c.dataset)\"")
     }
     if c.train_subset > 0 { train = train.subset(c.train_subset) }
     if c.test_subset > 0 { test = test.subset(c.test_subset) }

@@ -21,7 +21,8 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_cond_init(&workReady, nil)
         pthread_cond_init(&workDone, nil)
         for worker in 1..<self.threads {
-            let thread = Thread { [unowned self] in self.workerLoop(index: worker) }
+            // Pools are never destroyed (see Threads.set), so workers may hold the pool strongly.
+            let thread = Thread { self.workerLoop(index: worker) }
             thread.name = "repro-worker-\(worker)"
             thread.start()
         }
@@ -84,6 +85,7 @@ public final class ThreadPool: @unchecked Sendable {
 public enum Threads {
     public nonisolated(unsafe) static private(set) var pool = ThreadPool(threads: defaultCount)
     nonisolated(unsafe) static var inParallelRegion = false
+    nonisolated(unsafe) private static var pools: [Int: ThreadPool] = [:]
 
     /// All cores, unless `REPRO_THREADS` says otherwise.
     public static var defaultCount: Int {
@@ -94,7 +96,12 @@ public enum Threads {
     /// Sizes our pool and OpenBLAS's to `n` threads. Call before work starts.
     public static func set(_ n: Int) {
         let n = max(1, n)
-        if pool.threads != n { pool = ThreadPool(threads: n) }
+        // A pool's workers block forever waiting for work, so a pool is never freed: switching
+        // back and forth (a benchmark at 1 then 2 threads) reuses the one made before.
+        if pool.threads != n {
+            pools[pool.threads] = pool
+            if let existing = pools[n] { pool = existing } else { pool = ThreadPool(threads: n); pools[n] = pool }
+        }
         OpenBLAS.threads = n
     }
 
