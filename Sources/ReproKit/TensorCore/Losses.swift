@@ -147,7 +147,7 @@ enum LossKernels {
             var s: Float = 0
             for j in i..<end {
                 let v = x[j]
-                s += Swift.max(v, 0) - v * y[j] + Foundation.log1p(FusedMath.exp(-Swift.abs(v)))
+                s += Swift.max(v, 0) - v * y[j] + Foundation.log1p(FastMath.exp(-Swift.abs(v)))
             }
             total += Double(s)
             i = end
@@ -161,7 +161,7 @@ enum LossKernels {
                                   _ gx: UnsafeMutablePointer<Float>, _ n: Int) {
         Threads.pool.parallelFor(n, grain: Kernels.grain) { r in
             for j in r {
-                let v = x[j], e = FusedMath.exp(-Swift.abs(v))
+                let v = x[j], e = FastMath.exp(-Swift.abs(v))
                 let sig = (v >= 0 ? 1 : e) / (1 + e)
                 gx[j] = (sig - y[j]) * coef
             }
@@ -170,30 +170,11 @@ enum LossKernels {
 }
 
 /// Small vectorised building blocks shared by the fused normalisation, loss and attention
-/// kernels: SIMD8 reductions (a plain float-sum loop does not vectorise without reassociation)
-/// and an exp that does.
+/// kernels: SIMD8 reductions (a plain float-sum loop does not vectorise without reassociation).
+/// Their exp is `FastMath.exp`.
 enum FusedMath {
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    /// e^x to ~1 ulp, written so a loop over it vectorises: Cody–Waite reduction
-    /// x = n·ln2 + r, Cephes' degree-6 polynomial for e^r, 2ⁿ built in the exponent bits.
-    /// Below −87.3 (where e^x is subnormal) it returns 0, so a masked −∞ gives exactly 0.
-    @inline(__always) static func exp(_ x: Float) -> Float {
-        let xc = Swift.min(Swift.max(x, -87.33654), 88)
-        let t = xc * 1.442695041 + 12582912       // + 1.5·2²³ rounds n into the low bits
-        let nf = t - 12582912
-        let r = (xc - nf * 0.693359375) + nf * 2.12194440e-4
-        var y: Float = 1.9875691500e-4
-        y = y * r + 1.3981999507e-3
-        y = y * r + 8.3334519073e-3
-        y = y * r + 4.1665795894e-2
-        y = y * r + 1.6666665459e-1
-        y = y * r + 5.0000001201e-1
-        y = y * (r * r) + r + 1
-        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-        return x < -87.33654 ? 0 : y * scale
     }
 
     /// Σ p[0..<n].
