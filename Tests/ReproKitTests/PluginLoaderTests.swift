@@ -129,7 +129,9 @@ final class PluginLoaderTests: XCTestCase {
         setenv("REPRO_PLUGIN_PATH", second.path, 1)
 
         XCTAssertEqual(Array(PluginLoader.searchPath(explicit: first.path).prefix(2)), [first.path, second.path])
-        let (plugins, errors) = PluginLoader.loadAll(explicit: first.path)
+        let (plugins, all) = PluginLoader.loadAll(explicit: first.path)
+        // Only the files made here: a stale library of a removed plugin may linger in .build.
+        let errors = all.filter { $0.description.hasPrefix(dir.path) }
         XCTAssertEqual(plugins.map(\.plugin.id).sorted(), ["resnet", "selftest"])
         XCTAssertEqual(plugins.map(\.path).sorted(),
                        [first.appendingPathComponent("libResNet.so").path, first.appendingPathComponent("libSelfTest.so").path])
