@@ -17,7 +17,7 @@ final class OneCopyTests: XCTestCase {
     }
 
     func testPluginMadeTensorIsHostTensorAndGlobalsAreShared() throws {
-        let path = OneCopyTests.buildDir + "/libProbe.so"
+        let path = OneCopyTests.buildDir + "/libSelfTest.so"
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             XCTFail("dlopen \(path): \(String(cString: dlerror()))"); return
         }
@@ -34,7 +34,7 @@ final class OneCopyTests: XCTestCase {
 
     func testPluginHoldsNoCopyOfReproKit() throws {
         // The plugin library must import ReproKit's symbols, not define them.
-        let path = OneCopyTests.buildDir + "/libProbe.so"
+        let path = OneCopyTests.buildDir + "/libSelfTest.so"
         let nm = Process()
         nm.executableURL = URL(fileURLWithPath: "/usr/bin/nm")
         nm.arguments = ["-D", "--defined-only", path]
@@ -46,6 +46,6 @@ final class OneCopyTests: XCTestCase {
         XCTAssertTrue(out.contains("repro_probe_make_tensor"))
         // TensorCore's mangled module prefix: any defined symbol of it means a static copy.
         let copies = out.split(separator: "\n").filter { $0.contains("10TensorCore") }
-        XCTAssertEqual(copies.count, 0, "libProbe.so defines TensorCore symbols: \(copies.prefix(3))")
+        XCTAssertEqual(copies.count, 0, "libSelfTest.so defines TensorCore symbols: \(copies.prefix(3))")
     }
 }

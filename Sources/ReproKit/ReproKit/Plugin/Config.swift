@@ -99,7 +99,9 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
         case .unknownKey(let key, let valid):
             return "unknown config key '\(key)'; valid keys: \(valid.joined(separator: ", "))"
         case .wrongType(let key, let expected, let got):
-            return "config key '\(key)' needs a \(expected), got \(got)"
+            // "an integer", "a number": the type names are the ones `typeName` gives.
+            let article = expected.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            return "config key '\(key)' needs \(article) \(expected), got \(got)"
         case .malformedOverride(let text):
             return "--set '\(text)' is not of the form key=value"
         case .invalid(let why):

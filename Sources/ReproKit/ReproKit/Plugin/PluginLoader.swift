@@ -58,14 +58,17 @@ public enum PluginLoader {
     /// Loads one library. It must export `repro_plugin_abi` (checked first) and
     /// `repro_plugin_entry`.
     public static func load(path: String) throws -> LoadedPlugin {
+        if let problem = ELFCheck.problem(path) {
+            throw PluginLoadError.cannotOpen(path: path, reason: problem)
+        }
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
             // dlerror repeats the path; keep only what follows it.
             let short = reason.components(separatedBy: ": ").last ?? reason
             throw PluginLoadError.cannotOpen(path: path, reason: short)
         }
-        guard let abiSymbol = dlsym(handle, "repro_plugin_abi"),
-              let entrySymbol = dlsym(handle, "repro_plugin_entry") else {
+        // The ABI number first: a plugin of another ABI may name its entry differently.
+        guard let abiSymbol = dlsym(handle, "repro_plugin_abi") else {
             throw PluginLoadError.notAPlugin(path: path)
         }
         typealias ABI = @convention(c) () -> Int32
@@ -73,6 +76,9 @@ public enum PluginLoader {
         let abi = unsafeBitCast(abiSymbol, to: ABI.self)()
         guard abi == reproPluginABIVersion else {
             throw PluginLoadError.abiMismatch(path: path, found: abi, expected: reproPluginABIVersion)
+        }
+        guard let entrySymbol = dlsym(handle, "repro_plugin_entry") else {
+            throw PluginLoadError.notAPlugin(path: path)
         }
         guard let raw = unsafeBitCast(entrySymbol, to: Entry.self)(),
               let plugin = Unmanaged<AnyObject>.fromOpaque(raw).takeRetainedValue() as? PaperPlugin else {

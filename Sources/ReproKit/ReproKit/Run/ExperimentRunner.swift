@@ -109,6 +109,10 @@ public struct ExperimentRunner {
         let (loaded, kind) = try task(for: r.experiment)
         let config = try resolveConfig(kind, r.experiment, variant: r.variant, quick: r.quick, overrides: r.overrides)
         Threads.set(r.threads)
+        // The task first: a task that cannot be built (missing data, a bad value) leaves no
+        // half-made run folder behind.
+        let context = RunContext(seed: r.seed, quick: r.quick, threads: r.threads)
+        let task = try kind.make(config, context: context)
         let name = r.experiment.name + (r.variant.map { "/" + $0 } ?? "")
         let folder = try RunFolder.create(root: r.artifacts, experiment: name, seed: r.seed, quick: r.quick)
         let record = RunRecord(
@@ -120,8 +124,6 @@ public struct ExperimentRunner {
             machine: Provenance.machine(), versions: Provenance.versions(), started: Provenance.now())
         try folder.writeJSON(record, to: "config.json")
         log("run folder: \(folder.url.path)")
-        let context = RunContext(seed: r.seed, quick: r.quick, threads: r.threads)
-        let task = try kind.make(config, context: context)
         return try train(task: task, record: record, folder: folder, card: r.card, experiment: r.experiment,
                          restoreFrom: nil, progress: r.progress)
     }
@@ -207,8 +209,10 @@ public struct ExperimentRunner {
             message = "interrupted at step \(step); checkpoint saved. Resume with: repro resume \(folder.url.path)"
         case .diverged(let step, let loss):
             outcomeName = "diverged"
-            message = "loss became \(loss) at step \(step); the last good checkpoint is \(folder.checkpoint.path). "
-                + "Try a lower learning rate (--set lr=…)"
+            let kept = FileManager.default.fileExists(atPath: folder.checkpoint.path)
+                ? "the last good checkpoint is \(folder.checkpoint.path)"
+                : "no checkpoint was saved (the parameters were no longer finite)"
+            message = "loss became \(loss) at step \(step); \(kept). Try a lower learning rate (--set lr=…)"
         }
         let summary = RunSummary(
             experiment: record.experiment, paper: record.paper, variant: record.variant, seed: record.seed,

@@ -120,8 +120,8 @@ public final class MetricsLogWriter: TrainerCallback {
 }
 
 /// Writes `checkpoint.h5` after every epoch and when a run stops by Ctrl-C or completes,
-/// and `best.h5` whenever the plan's best metric improves. A diverged run writes nothing,
-/// so the last good checkpoint stays.
+/// and `best.h5` whenever the plan's best metric improves. A diverged run keeps the last
+/// good checkpoint (writing one of its last good step if it diverged in its first epoch).
 public final class CheckpointWriter: TrainerCallback {
     public let folder: URL
     private let metadata: CheckpointMetadata
@@ -152,6 +152,17 @@ public final class CheckpointWriter: TrainerCallback {
 
     /// A completed run saved at its last epoch's end; an interrupted one saves here.
     public func runEnd(_ t: Trainer, outcome: TrainerOutcome) throws {
-        if case .interrupted = outcome { try save(t) }
+        switch outcome {
+        case .interrupted: try save(t)
+        case .diverged:
+            // The guard stops before the bad step, so the parameters are those of the last
+            // good step. Save them only when no epoch ended yet (else the run would have no
+            // checkpoint to resume or inspect); an existing one is older and known good.
+            if !FileManager.default.fileExists(atPath: latest.path),
+               t.task.model.parameters.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) {
+                try save(t)
+            }
+        case .completed: break
+        }
     }
 }

@@ -1,0 +1,155 @@
+import XCTest
+import Foundation
+import ReproKit
+
+/// Real bad libraries, built at test time: each gives one line naming the file and what to
+/// do, and the good plugins beside them still load.
+final class PluginLoaderTests: XCTestCase {
+    private var dir: URL!
+    private var build: String { OneCopyTests.buildDir }
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-plugins-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: build + "/libSelfTest.so"), "build the plugins first: scripts/build")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/cc"), "no C compiler")
+    }
+
+    override func tearDownWithError() throws {
+        unsetenv("REPRO_PLUGIN_PATH")
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Compiles C source into `folder/name` as a shared library.
+    private func compile(_ source: String, to name: String, in folder: URL) throws -> String {
+        let c = folder.appendingPathComponent(name + ".c")
+        try source.write(to: c, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent(name).path
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        cc.arguments = ["-shared", "-fPIC", "-o", out, c.path]
+        try cc.run()
+        cc.waitUntilExit()
+        XCTAssertEqual(cc.terminationStatus, 0, "cc failed on \(name)")
+        try FileManager.default.removeItem(at: c)
+        return out
+    }
+
+    private func abiLibrary(in folder: URL) throws -> String {
+        try compile("""
+            int repro_plugin_abi(void) { return 999; }
+            void *repro_plugin_entry(void) { return 0; }
+            """, to: "libFromTheFuture.so", in: folder)
+    }
+
+    private func plainLibrary(in folder: URL) throws -> String {
+        try compile("int add(int a, int b) { return a + b; }\n", to: "libPlain.so", in: folder)
+    }
+
+    private func truncatedLibrary(in folder: URL) throws -> String {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: build + "/libResNet.so"))
+        let path = folder.appendingPathComponent("libHalfCopied.so").path
+        try whole.prefix(4096).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    // MARK: One library at a time
+
+    func testABIMismatchNamesFileAndSaysRebuild() throws {
+        let path = try abiLibrary(in: dir)
+        XCTAssertThrowsError(try PluginLoader.load(path: path)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .abiMismatch(path: path, found: 999, expected: reproPluginABIVersion))
+            XCTAssertEqual("\(error)", "\(path): built for plugin ABI 999, this repro needs \(reproPluginABIVersion); rebuild the plugin with this repro's sources (scripts/build)")
+        }
+    }
+
+    /// The ABI number is checked before anything else: a plugin of another ABI without this
+    /// ABI's entry point is still told to rebuild, not that it is no plugin.
+    func testABIIsCheckedBeforeTheEntryPoint() throws {
+        let path = try compile("int repro_plugin_abi(void) { return 0; }\n", to: "libOldABI.so", in: dir)
+        XCTAssertThrowsError(try PluginLoader.load(path: path)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .abiMismatch(path: path, found: 0, expected: reproPluginABIVersion))
+        }
+    }
+
+    func testLibraryWithoutThePluginSymbolsIsNotAPlugin() throws {
+        let path = try plainLibrary(in: dir)
+        XCTAssertThrowsError(try PluginLoader.load(path: path)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .notAPlugin(path: path))
+            XCTAssertEqual("\(error)", "\(path): not a repro plugin (no repro_plugin_abi / repro_plugin_entry symbols); remove it from the plugin folder")
+        }
+    }
+
+    /// dlopen would die of SIGBUS on this file (its segments lie past the end); the loader
+    /// must refuse it first.
+    func testTruncatedLibraryCannotBeLoadedAndDoesNotCrash() throws {
+        let path = try truncatedLibrary(in: dir)
+        XCTAssertThrowsError(try PluginLoader.load(path: path)) { error in
+            guard case .cannotOpen(let p, let reason)? = error as? PluginLoadError else {
+                return XCTFail("not cannotOpen: \(error)")
+            }
+            XCTAssertEqual(p, path)
+            XCTAssertTrue(reason.hasPrefix("truncated: the file has 4096 bytes, its ELF headers describe "), reason)
+            XCTAssertTrue("\(error)".hasPrefix("\(path): cannot be loaded (truncated: "), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("; is it a complete plugin library? Rebuild it with scripts/build"), "\(error)")
+        }
+        let text = dir.appendingPathComponent("libNotes.so").path
+        try "not a library".write(toFile: text, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PluginLoader.load(path: text)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .cannotOpen(path: text, reason: "not an ELF shared library"))
+        }
+    }
+
+    func testGoodPluginLoads() throws {
+        let loaded = try PluginLoader.load(path: build + "/libSelfTest.so")
+        XCTAssertEqual(loaded.plugin.id, "selftest")
+        XCTAssertEqual(loaded.plugin.version, "1.0")
+        XCTAssertEqual(loaded.plugin.tasks.map(\.name), ["rings"])
+        XCTAssertEqual(loaded.plugin.tasks[0].defaults.keys,
+                       ["epochs", "batch_size", "lr", "hidden", "poison_at_step", "slow_ms"])
+    }
+
+    // MARK: A folder of good and bad libraries
+
+    /// The search path: `explicit` holds the good plugins and three bad libraries,
+    /// $REPRO_PLUGIN_PATH a copy of SelfTest under another name. Each bad file is one error;
+    /// every good plugin loads, once.
+    func testBadLibrariesAreReportedOnceEachAndTheGoodOnesStillLoad() throws {
+        let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        for d in [first, second] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        // Links, not copies: the same files as the build's, so they are the libraries already loaded.
+        for name in ["libResNet.so", "libSelfTest.so"] {
+            try FileManager.default.createSymbolicLink(atPath: first.appendingPathComponent(name).path,
+                                                       withDestinationPath: build + "/" + name)
+        }
+        let abi = try abiLibrary(in: first), plain = try plainLibrary(in: first)
+        let truncated = try truncatedLibrary(in: first)
+        let duplicate = second.appendingPathComponent("libSelfTestCopy.so").path
+        try FileManager.default.copyItem(atPath: build + "/libSelfTest.so", toPath: duplicate)
+        setenv("REPRO_PLUGIN_PATH", second.path, 1)
+
+        XCTAssertEqual(Array(PluginLoader.searchPath(explicit: first.path).prefix(2)), [first.path, second.path])
+        let (plugins, all) = PluginLoader.loadAll(explicit: first.path)
+        // Only the files made here: a stale library of a removed plugin may linger in .build.
+        let errors = all.filter { $0.description.hasPrefix(dir.path) }
+        XCTAssertEqual(plugins.map(\.plugin.id).sorted(), ["resnet", "selftest"])
+        XCTAssertEqual(plugins.map(\.path).sorted(),
+                       [first.appendingPathComponent("libResNet.so").path, first.appendingPathComponent("libSelfTest.so").path])
+        XCTAssertEqual(errors.count, 4, errors.map(\.description).joined(separator: "\n"))
+        XCTAssertTrue(errors.contains(.abiMismatch(path: abi, found: 999, expected: reproPluginABIVersion)))
+        XCTAssertTrue(errors.contains(.notAPlugin(path: plain)))
+        XCTAssertTrue(errors.contains { if case .cannotOpen(truncated, _) = $0 { return true } else { return false } })
+        let dup = PluginLoadError.duplicateID(id: "selftest", path: duplicate, first: first.appendingPathComponent("libSelfTest.so").path)
+        XCTAssertTrue(errors.contains(dup), errors.map(\.description).joined(separator: "\n"))
+        XCTAssertEqual(dup.description, "\(duplicate): paper id 'selftest' is already provided by \(first.path)/libSelfTest.so; remove one of the two")
+        // Every message is one line that starts with the file it is about.
+        for e in errors {
+            XCTAssertFalse(e.description.contains("\n"), e.description)
+            XCTAssertTrue([abi, plain, truncated, duplicate].contains { e.description.hasPrefix($0 + ": ") }, e.description)
+        }
+        // The loaded plugins work: SelfTest builds its task.
+        let selftest = try XCTUnwrap(plugins.first { $0.plugin.id == "selftest" })
+        let task = try selftest.plugin.tasks[0].make(selftest.plugin.tasks[0].defaults, context: RunContext(seed: 0))
+        XCTAssertEqual(task.plan.batchesPerEpoch, 20)
+    }
+}
