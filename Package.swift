@@ -9,11 +9,10 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let pluginNames: [String] = {
     let dir = root.appendingPathComponent("Plugins").path
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    // A plugin is a folder with Swift sources (git leaves an emptied folder behind).
     return names.filter { name in
-        var isDir: ObjCBool = false
-        return !name.hasPrefix(".")
-            && FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir)
-            && isDir.boolValue
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + name)) ?? []
+        return !name.hasPrefix(".") && files.contains { $0.hasSuffix(".swift") }
     }.sorted()
 }()
 

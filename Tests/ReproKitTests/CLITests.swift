@@ -70,8 +70,9 @@ final class CLITests: XCTestCase {
     override func setUpWithError() throws {
         artifacts = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: OneCopyTests.buildDir + "/repro"),
-                          "build the host first: scripts/build")
+        guard FileManager.default.isExecutableFile(atPath: OneCopyTests.buildDir + "/repro") else {
+            throw CLITestError("no repro binary in \(OneCopyTests.buildDir): build the host first (scripts/build; scripts/test does)")
+        }
     }
 
     override func tearDownWithError() throws {
@@ -410,4 +411,9 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("resnet-mini").path),
                        "a run whose task cannot be built leaves no run folder")
     }
+}
+
+struct CLITestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

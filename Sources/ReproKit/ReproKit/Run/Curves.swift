@@ -11,7 +11,7 @@ public enum Curves {
             for name in history.metricNames(split) {
                 let points = history.series(split, name)
                 guard !points.isEmpty else { continue }
-                let label = split == "train" && !name.hasPrefix("train") ? "train_\(name)" : name
+                let label = split == "train" && !name.hasPrefix("train") && name != "lr" ? "train_\(name)" : name
                 if name == "lr" {
                     lrPlot.add(label, points)
                 } else if name.contains("loss") {

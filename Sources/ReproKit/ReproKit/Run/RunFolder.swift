@@ -112,11 +112,12 @@ public enum Provenance {
     public static func versions() -> [String: String] {
         var v: [String: String] = ["repro-plugin-abi": "\(reproPluginABIVersion)"]
         #if compiler(>=6.3)
-        v["swift"] = "6.3+"
-        #elseif compiler(>=6.0)
-        v["swift"] = "6.x"
+        v["swift-compiler"] = "6.3 or later"
+        #else
+        v["swift-compiler"] = "before 6.3"
         #endif
-        v["OPENBLAS_CORETYPE"] = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"
+        v["openblas"] = OpenBLAS.buildConfig
+        v["openblas-core"] = OpenBLAS.coreName + (OpenBLAS.chosenCoreType.map { " (set by repro: OPENBLAS_CORETYPE=\($0))" } ?? "")
         return v
     }
 
