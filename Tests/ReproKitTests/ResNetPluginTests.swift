@@ -30,3 +30,42 @@ final class ResNetPluginTests: XCTestCase {
         XCTAssertTrue(checkpoint.tensors.contains { $0.0 == "fc.weight" && $0.1.shape == [10, 64] })
     }
 }
+
+/// `repro data`: the Debian Fashion-MNIST matches its published checksums; a missing or
+/// unknown data set says what to do.
+final class DataCommandTests: XCTestCase {
+    private func repro(_ args: [String], env: [String: String] = [:]) throws -> CLITests.Output {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: OneCopyTests.buildDir + "/repro")
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLITests.Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                               stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testVerifyFashionMNISTAgainstPublishedChecksums() throws {
+        let o = try repro(["data", "verify", "fashion-mnist"])
+        XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
+        XCTAssertEqual(o.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count, 4, o.stdout)
+    }
+
+    func testMissingAndUnknownDataSets() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("repro-nodata-\(UUID().uuidString)").path
+        let missing = try repro(["data", "verify", "cifar10"], env: ["REPRO_DATA": empty])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stdout.contains("missing; repro data fetch cifar10"), missing.stdout)
+        let list = try repro(["data", "list"], env: ["REPRO_DATA": empty])
+        XCTAssertTrue(list.stdout.contains("fashion-mnist  present"), list.stdout)
+        let unknown = try repro(["data", "verify", "imagenet"])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertEqual(unknown.errorLines.filter { $0.hasPrefix("repro:") },
+                       ["repro: unknown data set 'imagenet'; known: fashion-mnist, mnist, cifar10, cifar100 (`repro data list`)"])
+    }
+}

@@ -60,10 +60,16 @@ public enum DatasetRegistry {
     }
 
     public static func entry(_ name: String) throws -> DatasetEntry {
-        guard let e = all.first(where: { $0.name == name }) else {
-            throw DataError.malformed(path: name, detail: "unknown data set; known: \(all.map(\.name).joined(separator: ", "))")
-        }
+        guard let e = all.first(where: { $0.name == name }) else { throw UnknownDataset(name: name) }
         return e
+    }
+
+    /// A data set name repro does not know.
+    public struct UnknownDataset: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String {
+            "unknown data set '\(name)'; known: \(DatasetRegistry.all.map(\.name).joined(separator: ", ")) (`repro data list`)"
+        }
     }
 
     /// Whether the data set's files are on disk (CIFAR: its extracted folder).
