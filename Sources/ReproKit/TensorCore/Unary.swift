@@ -154,7 +154,7 @@ enum UnaryKernels {
         case .clamp(let lo, let hi):
             // NaN stays NaN, as in PyTorch: both comparisons are false.
             for i in 0..<n { let v = x[i]; let c = v < lo ? lo : v; o[i] = c > hi ? hi : c }
-        case .relu: for i in 0..<n { o[i] = x[i] > 0 ? x[i] : 0 }
+        case .relu: reluRow(x, o, n)
         case .leakyRelu(let s): for i in 0..<n { o[i] = x[i] > 0 ? x[i] : x[i] * s }
         case .gelu:
             // x·Φ(x) = ½·x·erfc(−x/√2): erfc keeps relative precision for very negative x.
@@ -168,6 +168,37 @@ enum UnaryKernels {
         case .tanh: for i in 0..<n { o[i] = FastMath.tanh(x[i]) }
         case .sigmoid: for i in 0..<n { o[i] = FastMath.sigmoid(x[i]) }
         }
+    }
+
+    /// o = x where x > 0, else 0 (NaN gives 0, as before). Explicit 8-lane selects: the scalar
+    /// ternary compiled to a compare-and-branch per element.
+    @inline(never)
+    static func reluRow(_ x: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        let zero = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: zero.replacing(with: v, where: v .> zero),
+                                                      as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { o[i] = x[i] > 0 ? x[i] : 0; i += 1 }
+    }
+
+    /// o = g where y > 0, else 0: ReLU's backward from its output, branch-free as `reluRow`.
+    @inline(never)
+    static func reluGradRow(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                            _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        let zero = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            let d = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: zero.replacing(with: d, where: v .> zero),
+                                                      as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { o[i] = y[i] > 0 ? g[i] : 0; i += 1 }
     }
 
     /// o = g · f′ where `v` is the input x or the output y, as the case says.
@@ -188,7 +219,7 @@ enum UnaryKernels {
             for i in 0..<n { o[i] = v[i] > 0 ? g[i] : (v[i] < 0 ? -g[i] : 0) }
         case .clampX(let lo, let hi):   // passes where lo ≤ x ≤ hi, as PyTorch
             for i in 0..<n { o[i] = v[i] >= lo && v[i] <= hi ? g[i] : 0 }
-        case .reluY: for i in 0..<n { o[i] = v[i] > 0 ? g[i] : 0 }
+        case .reluY: reluGradRow(v, g, o, n)
         case .leakyReluX(let s): for i in 0..<n { o[i] = v[i] > 0 ? g[i] : g[i] * s }
         case .geluX:   // Φ(x) + x·φ(x)
             for i in 0..<n {
