@@ -15,6 +15,8 @@ public enum OpsBench {
             let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
             let c = Tensor(uninitializedShape: [n, n])
             let flop = 2.0 * Double(n * n * n)
+            // Small products take a millisecond: best of many, or thread wake-ups dominate.
+            let reps = n <= 512 ? 4 * reps : reps
             let bare = benchTime(repeats: reps) {
                 BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n,
                           a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
