@@ -24,6 +24,12 @@ final class ResNetPluginTests: XCTestCase {
             let image = try PNGImage(contentsOfFile: folder.appendingPathComponent(png).path)
             XCTAssertGreaterThan(image.width * image.height, 10_000, png)
         }
+        // Provenance: the commit of this checkout, the seed, the machine.
+        let record = try JSONDecoder().decode(RunRecord.self, from: Data(contentsOf: folder.appendingPathComponent("config.json")))
+        XCTAssertEqual(record.seed, 0)
+        XCTAssertTrue(record.quick)
+        XCTAssertTrue(record.gitCommit.hasPrefix(Provenance.gitCommit().prefix(12)), record.gitCommit)
+        XCTAssertNotEqual(record.gitCommit, "unknown")
         let checkpoint = try Checkpoint.read(from: folder.appendingPathComponent("checkpoint.h5"))
         XCTAssertEqual(checkpoint.metadata.plugin, "resnet")
         XCTAssertTrue(checkpoint.tensors.contains { $0.0 == "layer3.2.conv2.weight" && $0.1.shape == [64, 64, 3, 3] })

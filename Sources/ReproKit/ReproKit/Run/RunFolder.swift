@@ -87,9 +87,9 @@ public enum Provenance {
     }
 
     /// The repository root recorded at build time.
-    public static let sourceRoot: URL = URL(fileURLWithPath: #filePath)
+    public static let sourceRoot: URL = URL(fileURLWithPath: #filePath)   // …/Sources/ReproKit/ReproKit/Run/RunFolder.swift
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The current time, ISO 8601 in UTC.
     public static func now() -> String {
