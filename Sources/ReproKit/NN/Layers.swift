@@ -34,25 +34,23 @@ public func Tanh() -> Lambda { Lambda("Tanh") { $0.tanh() } }
 public func GELU() -> Lambda { Lambda("GELU") { $0.gelu() } }
 public func Flatten() -> Lambda { Lambda("Flatten") { $0.flattened(from: 1) } }
 
-public final class MaxPool2d: Module {
+/// A pooling window: square kernel, stride (default: the kernel) and padding.
+public class Pool2d: Module {
     public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         kernel = (kernelSize, kernelSize)
         self.stride = (stride ?? kernelSize, stride ?? kernelSize); self.padding = (padding, padding)
         super.init()
     }
+}
+
+public final class MaxPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
     }
 }
 
-public final class AvgPool2d: Module {
-    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        kernel = (kernelSize, kernelSize)
-        self.stride = (stride ?? kernelSize, stride ?? kernelSize); self.padding = (padding, padding)
-        super.init()
-    }
+public final class AvgPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         avgPool2d(x, kernel: kernel, stride: stride, padding: padding)
     }

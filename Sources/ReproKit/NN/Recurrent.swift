@@ -15,23 +15,32 @@ func project(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     return b.map { y + $0 } ?? y
 }
 
-/// GRU cell, one step: h' = GRU(x, h) with gates r, z, n (see `gruGates`).
-/// weight_ih [3H, I], weight_hh [3H, H], bias_ih, bias_hh [3H], as PyTorch's `nn.GRUCell`.
-public final class GRUCell: Module {
+/// What GRU and LSTM cells share: the input and hidden projections of all gates at once,
+/// weight_ih [gates·H, I], weight_hh [gates·H, H], bias_ih, bias_hh [gates·H], PyTorch's
+/// U(±1/√H) init.
+public class RecurrentCell: Module {
     @Parameter public var weight_ih: Tensor
     @Parameter public var weight_hh: Tensor
     @Parameter public var bias_ih: Tensor?
     @Parameter public var bias_hh: Tensor?
     public let inputSize: Int, hiddenSize: Int
 
-    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, rng: inout RNG) {
-        let g = 3 * hiddenSize
+    init(gates: Int, inputSize: Int, hiddenSize: Int, bias: Bool, rng: inout RNG) {
+        let g = gates * hiddenSize
         weight_ih = recurrentInit([g, inputSize], hidden: hiddenSize, rng: &rng)
         weight_hh = recurrentInit([g, hiddenSize], hidden: hiddenSize, rng: &rng)
         bias_ih = bias ? recurrentInit([g], hidden: hiddenSize, rng: &rng) : nil
         bias_hh = bias ? recurrentInit([g], hidden: hiddenSize, rng: &rng) : nil
         self.inputSize = inputSize; self.hiddenSize = hiddenSize
         super.init()
+    }
+}
+
+/// GRU cell, one step: h' = GRU(x, h) with gates r, z, n (see `gruGates`).
+/// weight_ih [3H, I], weight_hh [3H, H], bias_ih, bias_hh [3H], as PyTorch's `nn.GRUCell`.
+public final class GRUCell: RecurrentCell {
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, rng: inout RNG) {
+        super.init(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, rng: &rng)
     }
 
     /// x [B, I], h [B, H] (nil: zeros) → h' [B, H].
@@ -46,21 +55,9 @@ public final class GRUCell: Module {
 
 /// LSTM cell, one step: (h', c') = LSTM(x, (h, c)) with gates i, f, g, o (see `lstmGates`).
 /// weight_ih [4H, I], weight_hh [4H, H], bias_ih, bias_hh [4H], as PyTorch's `nn.LSTMCell`.
-public final class LSTMCell: Module {
-    @Parameter public var weight_ih: Tensor
-    @Parameter public var weight_hh: Tensor
-    @Parameter public var bias_ih: Tensor?
-    @Parameter public var bias_hh: Tensor?
-    public let inputSize: Int, hiddenSize: Int
-
+public final class LSTMCell: RecurrentCell {
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, rng: inout RNG) {
-        let g = 4 * hiddenSize
-        weight_ih = recurrentInit([g, inputSize], hidden: hiddenSize, rng: &rng)
-        weight_hh = recurrentInit([g, hiddenSize], hidden: hiddenSize, rng: &rng)
-        bias_ih = bias ? recurrentInit([g], hidden: hiddenSize, rng: &rng) : nil
-        bias_hh = bias ? recurrentInit([g], hidden: hiddenSize, rng: &rng) : nil
-        self.inputSize = inputSize; self.hiddenSize = hiddenSize
-        super.init()
+        super.init(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, rng: &rng)
     }
 
     /// x [B, I], state (h, c) each [B, H] (nil: zeros) → (h', c').
