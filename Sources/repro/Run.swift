@@ -11,7 +11,7 @@ struct Run: ParsableCommand {
     @Option(help: "The run's seed: same seed and thread count, same numbers.") var seed: UInt64 = 0
     @Option(name: .customLong("set"), help: "Override a config key: --set lr=0.05 (repeatable).") var overrides: [String] = []
     @Flag(help: "The experiment's quick variant (seconds, for tests).") var quick = false
-    @Option(help: "A card variant to run (see `repro info`).") var variant: String?
+    @Option(help: "Run one variant of the card (see `repro info`); without it, an experiment with claims runs all its variants and judges the claims.") var variant: String?
     @Option(help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
     @Option(help: "The artifacts root (same as --artifacts).") var out: String?
 
@@ -20,6 +20,15 @@ struct Run: ParsableCommand {
         do {
             let (card, e) = try ws.experiment(experiment)
             let runner = ExperimentRunner(plugins: ws.plugins)
+            if e.isStudy && variant == nil {
+                let study = try runner.runStudy(
+                    card: card, experiment: e, seeds: [seed], quick: quick, threads: try threadCount(threads),
+                    artifacts: out.map { URL(fileURLWithPath: $0) } ?? locations.artifactsURL, overrides: overrides)
+                printStudy(study)
+                if study.outcome == "interrupted" { throw ExitCode(130) }
+                if !study.passed { throw ExitCode(1) }
+                return
+            }
             let summary = try runner.run(RunRequest(
                 card: card, experiment: e, variant: variant, seed: seed, quick: quick, overrides: overrides,
                 threads: try threadCount(threads), artifacts: out.map { URL(fileURLWithPath: $0) } ?? locations.artifactsURL))
@@ -54,6 +63,16 @@ func printSummary(_ s: RunSummary) {
     print("metrics: \(metrics)")
     print("report: \(s.runDirectory)/report.md")
     print(s.passed ? "PASS" : (s.outcome == "completed" ? "FAIL: an assertion did not hold" : "STOPPED: \(s.outcome)"))
+}
+
+func printStudy(_ s: StudyOutcome) {
+    print("")
+    if let m = s.message { print(m) }
+    for c in s.claims { print(c.text) }
+    for a in s.assertions { print("\(a.passed ? "✓" : "✗") \(a.text)") }
+    if let f = s.figure { print("figure: \(s.studyDirectory)/\(f)") }
+    print("report: \(s.studyDirectory)/report.md")
+    print(s.passed ? "PASS" : (s.outcome == "completed" ? "FAIL: a claim's outcome is not the recorded one" : "STOPPED: \(s.outcome)"))
 }
 
 struct Verify: ParsableCommand {

@@ -234,6 +234,61 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `repro run` of an experiment with claims runs every variant, judges the claims, draws
+    /// the card's figure and writes a study folder that `compare` then reads.
+    func testRunOfAClaimsExperimentIsAStudyOfItsVariants() throws {
+        let o = try repro("run", "selftest-claims", "--quick", "--seed", "3")
+        XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
+        XCTAssertTrue(o.stdout.contains("✓ A wider MLP separates the rings better than a 2-unit one: test_accuracy wide "), o.stdout)
+        XCTAssertTrue(o.stdout.hasSuffix("PASS\n"), o.stdout)
+        let line = try XCTUnwrap(o.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") }, o.stdout)
+        let folder = URL(fileURLWithPath: String(line.dropFirst("report: ".count))).deletingLastPathComponent()
+        XCTAssertEqual(folder.deletingLastPathComponent().path, artifacts.appendingPathComponent("selftest-claims").path)
+        XCTAssertTrue(folder.lastPathComponent.hasPrefix("study-") && folder.lastPathComponent.hasSuffix("-s3-quick"))
+        let study = try RunFolder(url: folder).readJSON(StudyOutcome.self, from: "study.json")
+        XCTAssertEqual(study.seeds, [3])
+        XCTAssertEqual(Set(study.runs.keys), ["narrow", "wide"])
+        XCTAssertEqual(study.claims.map(\.matchesRecorded), [true])
+        // The means are the variant runs' own final metrics (one seed each).
+        for (variant, dirs) in study.runs {
+            let run = try RunFolder(url: URL(fileURLWithPath: dirs[0])).readJSON(RunSummary.self, from: "summary.json")
+            XCTAssertEqual(run.variant, variant)
+            XCTAssertEqual(study.means[variant]?["test_accuracy"], run.metrics["test_accuracy"])
+        }
+        XCTAssertGreaterThan(study.means["wide"]!["test_accuracy"]!, study.means["narrow"]!["test_accuracy"]! + 0.05)
+        let figure = try PNGImage(contentsOfFile: folder.appendingPathComponent("figure.png").path)
+        XCTAssertEqual([figure.width, figure.height], [760, 500])
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| A wider MLP separates the rings better than a 2-unit one | none (a fixture) | `wide > narrow` | holds | holds | as recorded |"), report)
+        XCTAssertTrue(report.contains("![Narrow and wide MLPs](figure.png)"), report)
+
+        let compare = try repro("compare")
+        let row = try XCTUnwrap(compare.stdout.split(separator: "\n").first { $0.contains("claim: A wider MLP") }, compare.stdout)
+        XCTAssertTrue(row.contains("not run"), String(row))  // plain compare reads full runs; this was quick
+        let quickCompare = try repro("compare", "--quick")
+        let quickRow = try XCTUnwrap(quickCompare.stdout.split(separator: "\n").first { $0.contains("claim: A wider MLP") })
+        XCTAssertTrue(quickRow.contains("as recorded (holds)"), String(quickRow))
+
+        // One variant alone is an ordinary run, asserted with nothing.
+        let single = try repro("run", "selftest-claims", "--quick", "--variant", "narrow")
+        XCTAssertEqual(single.status, 0, single.stdout + single.stderr)
+        XCTAssertTrue(try XCTUnwrap(single.runFolder).path.contains("/selftest-claims/narrow/"))
+    }
+
+    /// A claim whose outcome flips fails the run (exit 1), and says which claim.
+    func testStudyFailsWhenAClaimIsNotTheRecordedOutcome() throws {
+        let papers = artifacts.appendingPathComponent("papers")
+        try FileManager.default.createDirectory(at: papers, withIntermediateDirectories: true)
+        let card = try String(contentsOfFile: CLITests.fixturePapers + "/selftest.toml", encoding: .utf8)
+            .replacingOccurrences(of: "outcome = \"holds\"", with: "outcome = \"does not hold\"")
+        try card.write(to: papers.appendingPathComponent("selftest.toml"), atomically: true, encoding: .utf8)
+        let o = try repro("run", "selftest-claims", "--quick", "--seed", "3", papers: papers.path)
+        XCTAssertEqual(o.status, 1, o.stdout + o.stderr)
+        XCTAssertTrue(o.stdout.contains("✗ A wider MLP separates the rings better than a 2-unit one: test_accuracy wide "), o.stdout)
+        XCTAssertTrue(o.stdout.contains("holds, but the card records does not hold"), o.stdout)
+        XCTAssertTrue(o.stdout.hasSuffix("FAIL: a claim's outcome is not the recorded one\n"), o.stdout)
+    }
+
     func testCompareShowsTheLatestRun() throws {
         let before = try repro("compare")
         XCTAssertEqual(before.status, 0, before.stderr)

@@ -400,6 +400,64 @@ final class CardTests: XCTestCase {
                    "Papers/toy.toml:34: [experiments.toy-claims] has claims but no variants to compare; add [experiments.toy-claims.variants]")
     }
 
+    func testFactorScalesTheRightSideAndMustBePositive() throws {
+        // "tanh takes more than 6 × relu's steps".
+        let six = Claim(statement: "s", paper: "Fig. 1", metric: "steps", left: "tanh", op: .greater, right: "relu",
+                        factor: 6, recordedOutcome: true, observed: "o")
+        XCTAssertEqual(six.compareText, "tanh > 6 × relu")
+        XCTAssertTrue(try six.evaluate(means: ["tanh": ["steps": 700], "relu": ["steps": 100]]).observedHolds)
+        let v = try six.evaluate(means: ["tanh": ["steps": 500], "relu": ["steps": 100]])
+        XCTAssertFalse(v.observedHolds)
+        XCTAssertEqual(v.text, "✗ s: steps tanh 500 > 6 × relu 100 does not hold, but the card records holds")
+        let card = try PaperCard.parse(CardTests.toy.replacingOccurrences(of: "compare = \"large > small\"",
+                                                                          with: "compare = \"large > small\"\nfactor = 1.5"), file: "t.toml")
+        XCTAssertEqual(card.experiments[1].claims[0].factor, 1.5)
+        assertOnly(problems("compare = \"large > small\"", "compare = \"large > small\"\nfactor = 0"),
+                   "Papers/toy.toml:39: 'factor' in [[experiments.toy-claims.claims]] must be positive (1: a plain comparison)")
+    }
+
+    func testQuickOutcomeIsRecordedSeparately() throws {
+        let card = try PaperCard.parse(CardTests.toy.replacingOccurrences(
+            of: "outcome = \"holds\"", with: "outcome = \"holds\"\noutcome_quick = \"does not hold\""), file: "t.toml")
+        let c = card.experiments[1].claims[0]
+        XCTAssertTrue(c.recorded(quick: false))
+        XCTAssertFalse(c.recorded(quick: true))
+        let m: [String: [String: Double]] = ["large": ["accuracy": 0.7], "small": ["accuracy": 0.8]]
+        XCTAssertFalse(try c.evaluate(means: m).matchesRecorded)
+        XCTAssertTrue(try c.evaluate(means: m, quick: true).matchesRecorded)
+        // Without outcome_quick, quick runs are held to the full outcome.
+        XCTAssertTrue(try PaperCard.parse(CardTests.toy, file: "t.toml").experiments[1].claims[0].recorded(quick: true))
+        assertOnly(problems("outcome = \"holds\"", "outcome = \"holds\"\noutcome_quick = \"sometimes\""),
+                   "Papers/toy.toml:40: outcome_quick 'sometimes' in [[experiments.toy-claims.claims]] must be \"holds\" or \"does not hold\"")
+    }
+
+    func testExpectationsOfOneVariant() throws {
+        let text = CardTests.toy + "\n\n[[experiments.toy-claims.expect]]\nmetric = \"accuracy\"\nvalue = 0.9\n"
+            + "tolerance = 0.05\nbasis = \"seeds 0-4\"\nvariant = \"large\"\n"
+        let e = try PaperCard.parse(text, file: "t.toml").experiments[1]
+        XCTAssertEqual(e.expect.map(\.variant), ["large"])
+        XCTAssertEqual(e.expectations(quick: false, variant: "large").count, 1)
+        XCTAssertTrue(e.expectations(quick: false, variant: nil).isEmpty)
+        XCTAssertTrue(e.expectations(quick: false, variant: "small").isEmpty)
+        XCTAssertTrue(e.expectations(quick: true, variant: "large").isEmpty)
+        let bad = PaperCard.check(text.replacingOccurrences(of: "variant = \"large\"", with: "variant = \"lrage\""),
+                                  file: "t.toml").errors.map(\.description)
+        XCTAssertEqual(bad, ["t.toml:47: variant 'lrage' in [[experiments.toy-claims.expect]] is not a variant of the "
+                             + "experiment (did you mean 'large'?); variants: small, large"])
+    }
+
+    func testFigureNeedsMetricsAndVariants() throws {
+        let figure = "figure = { metrics = [\"train_error\", \"test_error\"], title = \"Fig. 1\" }\n"
+        let card = try PaperCard.parse(CardTests.toy.replacingOccurrences(
+            of: "summary = \"claims\"\n", with: "summary = \"claims\"\n" + figure), file: "t.toml")
+        XCTAssertEqual(card.experiments[1].figure, FigureSpec(metrics: ["train_error", "test_error"], title: "Fig. 1"))
+        XCTAssertNil(card.experiments[0].figure)
+        assertOnly(problems("summary = \"claims\"\n", "summary = \"claims\"\nfigure = { title = \"x\" }\n"),
+                   "Papers/toy.toml:28: missing required key 'metrics' in [experiments.toy-claims.figure]")
+        assertOnly(problems("config = { epochs = 2 }\n", "config = { epochs = 2 }\nfigure = { metrics = [\"loss\"] }\n"),
+                   "Papers/toy.toml:19: [experiments.toy-mini] has a figure but no variants to draw; add [experiments.toy-mini.variants]")
+    }
+
     func testEveryProblemIsReportedInLineOrderAndParseThrowsTheFirst() throws {
         let text = CardTests.toy
             .replacingOccurrences(of: "outcome = \"holds\"", with: "outcome = \"maybe\"")

@@ -65,7 +65,7 @@ final class CardParser {
     private func experiment(_ t: TOMLTable, name: String, cardID: String, reportedKeys: [String]?) -> ExperimentSpec? {
         let path = ["experiments", name]
         check(t, path, allowed: ["plugin", "task", "summary", "dataset", "reported", "reported_note",
-                                 "config", "quick", "expect", "expect_quick", "variants", "claims"])
+                                 "config", "quick", "expect", "expect_quick", "variants", "claims", "figure"])
         let plugin = string(t, path, "plugin", required: false)
         let task = string(t, path, "task", required: false)
         let summary = string(t, path, "summary")
@@ -91,9 +91,6 @@ final class CardParser {
         }
         let config = configTable("config")
         let quick = configTable("quick")
-        let expect = expectations(t, path, "expect")
-        let expectQuick = expectations(t, path, "expect_quick")
-
         var variants: [(String, [(String, ConfigValue)])] = []
         var variantNames: [String] = []  // all of them, also malformed ones, for the claims' check
         if let vt = subtable(t, path, "variants") {
@@ -107,22 +104,25 @@ final class CardParser {
                 variants.append((v, configPairs(c, path + ["variants", v])))
             }
         }
+        let expect = expectations(t, path, "expect", variants: variantNames)
+        let expectQuick = expectations(t, path, "expect_quick", variants: variantNames)
         let claims = self.claims(t, path, variants: variantNames, hasVariants: t["variants"] != nil)
+        let figure = self.figure(t, path, hasVariants: t["variants"] != nil)
 
         guard let summary, let dataset else { return nil }
         return ExperimentSpec(file: file, line: map.line(path), cardID: cardID, name: name,
                               plugin: plugin ?? cardID, task: task, summary: summary, dataset: dataset,
                               reported: reported, reportedNote: note, config: config, quick: quick,
                               expect: expect, expectQuick: expectQuick, variants: variants,
-                              claims: claims, keyLines: keyLines)
+                              claims: claims, figure: figure, keyLines: keyLines)
     }
 
-    private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String) -> [Expectation] {
+    private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String, variants: [String]) -> [Expectation] {
         guard let items = tableArray(t, parent, key) else { return [] }
         var out: [Expectation] = []
         for (i, e) in items.enumerated() {
             let path = parent + [key, TOMLSourceMap.index(i)]
-            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis"])
+            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis", "variant"])
             let metric = string(e, path, "metric")
             let value = number(e, path, "value")
             let basis = string(e, path, "basis")
@@ -139,8 +139,14 @@ final class CardParser {
             default:
                 tolerance = abs.map(Expectation.Tolerance.absolute) ?? rel.map(Expectation.Tolerance.relative)
             }
+            let variant = string(e, path, "variant", required: false)
+            if let variant, !variants.contains(variant) {
+                fail(path + ["variant"], "variant '\(variant)' in \(tableName(path)) is not a variant of the experiment"
+                     + CardSuggest.didYouMean(variant, variants)
+                     + (variants.isEmpty ? "; it has none" : "; variants: " + variants.joined(separator: ", ")))
+            }
             if let metric, let value, let basis, let tolerance {
-                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis))
+                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis, variant: variant))
             }
         }
         return out
@@ -155,10 +161,15 @@ final class CardParser {
         var out: [Claim] = []
         for (i, c) in items.enumerated() {
             let path = parent + ["claims", TOMLSourceMap.index(i)]
-            check(c, path, allowed: ["statement", "paper", "metric", "compare", "margin", "outcome", "observed"])
+            check(c, path, allowed: ["statement", "paper", "metric", "compare", "factor", "margin", "outcome", "outcome_quick", "observed"])
             let statement = string(c, path, "statement"), paper = string(c, path, "paper")
             let metric = string(c, path, "metric"), observed = string(c, path, "observed")
             let margin = number(c, path, "margin", required: false, nonNegative: true)
+            var factor = number(c, path, "factor", required: false, nonNegative: true)
+            if factor == 0 {
+                fail(path + ["factor"], "'factor' in \(tableName(path)) must be positive (1: a plain comparison)")
+                factor = nil
+            }
             var compared: (left: String, op: Claim.Operator, right: String)?
             if let text = string(c, path, "compare") {
                 if let parsed = Claim.parseCompare(text) {
@@ -177,22 +188,40 @@ final class CardParser {
                          + "with OP one of > < >= <=")
                 }
             }
-            var outcome: Bool?
-            if let text = string(c, path, "outcome") {
+            func outcomeValue(_ key: String, required: Bool) -> Bool? {
+                guard let text = string(c, path, key, required: required) else { return nil }
                 switch text {
-                case "holds": outcome = true
-                case "does not hold": outcome = false
+                case "holds": return true
+                case "does not hold": return false
                 default:
-                    fail(path + ["outcome"], "outcome '\(text)' in \(tableName(path)) must be \"holds\" or \"does not hold\"")
+                    fail(path + [key], "\(key) '\(text)' in \(tableName(path)) must be \"holds\" or \"does not hold\"")
+                    return nil
                 }
             }
+            let outcome = outcomeValue("outcome", required: true)
+            let quickOutcome = outcomeValue("outcome_quick", required: false)
             if let statement, let paper, let metric, let observed, let compared, let outcome {
                 out.append(Claim(statement: statement, paper: paper, metric: metric, left: compared.left,
-                                 op: compared.op, right: compared.right, margin: margin ?? 0,
-                                 recordedOutcome: outcome, observed: observed))
+                                 op: compared.op, right: compared.right, factor: factor ?? 1, margin: margin ?? 0,
+                                 recordedOutcome: outcome, recordedQuickOutcome: quickOutcome, observed: observed))
             }
         }
         return out
+    }
+
+    /// `figure = { metrics = [...], title = "...", y_label = "..." }`: one figure over the variants.
+    private func figure(_ t: TOMLTable, _ parent: Path, hasVariants: Bool) -> FigureSpec? {
+        guard let f = subtable(t, parent, "figure") else { return nil }
+        let path = parent + ["figure"]
+        check(f, path, allowed: ["metrics", "title", "y_label"])
+        if !hasVariants {
+            fail(path, "\(tableName(parent)) has a figure but no variants to draw; add [\(dotted(parent + ["variants"]))]")
+        }
+        let metrics = stringList(f, path, "metrics")
+        let title = string(f, path, "title", required: false)
+        let yLabel = string(f, path, "y_label", required: false)
+        guard let metrics else { return nil }
+        return FigureSpec(metrics: metrics, title: title, yLabel: yLabel)
     }
 
     /// A table of config values, in file order.

@@ -16,15 +16,24 @@ public struct Claim: Equatable, Sendable {
     public let left: String
     public let op: Operator
     public let right: String
-    /// The left variant must beat the right one by more than this (0: a plain comparison).
+    /// The right side is scaled by this before comparing: `tanh > relu` with factor 6 reads
+    /// "tanh's value exceeds six times relu's" (1: a plain comparison).
+    public let factor: Double
+    /// The left variant must beat the (scaled) right one by more than this (0: a plain comparison).
     public let margin: Double
     /// The outcome recorded in the card: true for "holds", false for "does not hold".
     public let recordedOutcome: Bool
+    /// The outcome recorded for `--quick` runs when it differs (a few dozen steps can be too
+    /// early for a claim about trained nets); nil: the same as `recordedOutcome`.
+    public let recordedQuickOutcome: Bool?
     /// The figures behind the recorded outcome.
     public let observed: String
 
     public init(statement: String, paper: String, metric: String, left: String, op: Operator,
-                right: String, margin: Double = 0, recordedOutcome: Bool, observed: String) {
+                right: String, factor: Double = 1, margin: Double = 0, recordedOutcome: Bool,
+                recordedQuickOutcome: Bool? = nil, observed: String) {
+        self.recordedQuickOutcome = recordedQuickOutcome
+        self.factor = factor
         self.statement = statement
         self.paper = paper
         self.metric = metric
@@ -36,8 +45,10 @@ public struct Claim: Equatable, Sendable {
         self.observed = observed
     }
 
-    /// "plain32 > plain8".
-    public var compareText: String { "\(left) \(op.rawValue) \(right)" }
+    /// "plain32 > plain8", "tanh > 6 × relu".
+    public var compareText: String {
+        "\(left) \(op.rawValue) " + (factor == 1 ? "" : "\(CardNumber.short(factor)) × ") + right
+    }
 
     /// Parses "VARIANT OP VARIANT" (spaces around OP optional); nil if malformed.
     public static func parseCompare(_ text: String) -> (left: String, op: Operator, right: String)? {
@@ -54,9 +65,10 @@ public struct Claim: Equatable, Sendable {
         return nil
     }
 
-    /// Whether `l OP r` holds with the margin: for > and >= the left must exceed the right
+    /// Whether `l OP factor·r` holds with the margin: for > and >= the left must exceed the right
     /// by more than (at least) the margin; for < and <= it must fall below it so.
-    public func holds(left l: Double, right r: Double) -> Bool {
+    public func holds(left l: Double, right unscaled: Double) -> Bool {
+        let r = factor * unscaled
         switch op {
         case .greater: return l - r > margin
         case .greaterOrEqual: return l - r >= margin
@@ -68,7 +80,8 @@ public struct Claim: Equatable, Sendable {
     /// Evaluates the claim on the means over seeds, `means[variant][metric]`. Throws if a
     /// variant or the metric is missing, or a mean is not finite (a diverged run is a fact to
     /// look at, not a comparison).
-    public func evaluate(means: [String: [String: Double]]) throws -> ClaimVerdict {
+    public func evaluate(means: [String: [String: Double]], quick: Bool = false) throws -> ClaimVerdict {
+        let recordedOutcome = self.recorded(quick: quick)
         func mean(_ variant: String) throws -> Double {
             guard let metrics = means[variant] else {
                 throw ClaimError("claim '\(statement)': no runs of variant '\(variant)'")
@@ -86,13 +99,17 @@ public struct Claim: Equatable, Sendable {
         let holdsNow = holds(left: l, right: r)
         let matches = holdsNow == recordedOutcome
         let marginText = margin == 0 ? "" : " + margin \(CardNumber.short(margin))"
+        let factorText = factor == 1 ? "" : "\(CardNumber.short(factor)) × "
         let text = "\(matches ? "✓" : "✗") \(statement): \(metric) \(left) \(CardNumber.significant(l, 4)) "
-            + "\(op.rawValue) \(right) \(CardNumber.significant(r, 4))\(marginText) "
+            + "\(op.rawValue) \(factorText)\(right) \(CardNumber.significant(r, 4))\(marginText) "
             + "\(Self.outcomeText(holdsNow)), "
             + (matches ? "as recorded" : "but the card records \(Self.outcomeText(recordedOutcome))")
         return ClaimVerdict(leftValue: l, rightValue: r, observedHolds: holdsNow,
                             matchesRecorded: matches, text: text)
     }
+
+    /// The outcome the card records for full (or quick) runs.
+    public func recorded(quick: Bool) -> Bool { quick ? recordedQuickOutcome ?? recordedOutcome : recordedOutcome }
 
     /// "holds" or "does not hold", as written in cards.
     public static func outcomeText(_ holds: Bool) -> String { holds ? "holds" : "does not hold" }

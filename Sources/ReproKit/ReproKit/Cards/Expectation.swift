@@ -15,8 +15,11 @@ public struct Expectation: Equatable, Sendable {
     public let tolerance: Tolerance
     /// Where the value and tolerance came from ("seeds 0-4: …; ±2.4 sd").
     public let basis: String
+    /// The variant whose runs it applies to; nil: runs of the experiment's own config.
+    public let variant: String?
 
-    public init(metric: String, value: Double, tolerance: Tolerance, basis: String) {
+    public init(metric: String, value: Double, tolerance: Tolerance, basis: String, variant: String? = nil) {
+        self.variant = variant
         self.metric = metric
         self.value = value
         self.tolerance = tolerance

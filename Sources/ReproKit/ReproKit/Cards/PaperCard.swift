@@ -133,9 +133,21 @@ public struct ExperimentSpec: Sendable {
     /// Named config overrides (in file order) that the claims compare.
     public let variants: [(String, [(String, ConfigValue)])]
     public let claims: [Claim]
+    /// The figure drawn over the variants' runs (`repro run` of the whole experiment, `verify`).
+    public let figure: FigureSpec?
     /// Lines of the keys under config, quick and variants ("config.depth",
     /// "variants.plain8.depth"), for messages about them.
     let keyLines: [String: Int]
+
+    /// The experiment's expectations for a run: the full or quick ones that name this variant
+    /// (none: the runs of the experiment's own config).
+    public func expectations(quick: Bool, variant: String?) -> [Expectation] {
+        (quick ? expectQuick : expect).filter { $0.variant == variant }
+    }
+
+    /// True when `repro run` runs every variant and judges the claims (a study), rather than
+    /// one config.
+    public var isStudy: Bool { !claims.isEmpty }
 
     /// The overrides of the variant called `name`.
     public func variant(named name: String) -> [(String, ConfigValue)]? {
@@ -168,7 +180,7 @@ public struct ExperimentSpec: Sendable {
                 summary: String, dataset: String, reported: String?, reportedNote: String?,
                 config: [(String, ConfigValue)], quick: [(String, ConfigValue)],
                 expect: [Expectation], expectQuick: [Expectation],
-                variants: [(String, [(String, ConfigValue)])], claims: [Claim],
+                variants: [(String, [(String, ConfigValue)])], claims: [Claim], figure: FigureSpec? = nil,
                 keyLines: [String: Int] = [:]) {
         self.file = file
         self.line = line
@@ -186,6 +198,18 @@ public struct ExperimentSpec: Sendable {
         self.expectQuick = expectQuick
         self.variants = variants
         self.claims = claims
+        self.figure = figure
         self.keyLines = keyLines
+    }
+}
+
+/// `figure` of an experiment: metrics of the history drawn against steps, one colour per
+/// variant, averaged over seeds. `train_error` and `test_error` are 1 − the accuracies.
+public struct FigureSpec: Equatable, Sendable {
+    public let metrics: [String]
+    public let title: String?
+    public let yLabel: String?
+    public init(metrics: [String], title: String? = nil, yLabel: String? = nil) {
+        self.metrics = metrics; self.title = title; self.yLabel = yLabel
     }
 }

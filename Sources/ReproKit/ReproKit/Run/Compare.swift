@@ -16,7 +16,7 @@ public struct Comparison {
     public var rows: [Row] = []
 
     /// Builds the table from the latest full run of each experiment (quick runs when
-    /// `quick`), and every full run of each claim variant.
+    /// `quick`), and each claim from the latest study (or, before any, every run of its variants).
     public static func build(cards: CardLibrary, artifacts: URL, quick: Bool) -> Comparison {
         var c = Comparison()
         for (card, e) in cards.experiments {
@@ -24,15 +24,25 @@ public struct Comparison {
                 "\(Report.formatNumber($0.value))\($0.unit) \($0.metric), \($0.dataset) (\($0.source))"
             } ?? "—"
             let runs = summaries(artifacts.appendingPathComponent(e.name), quick: quick)
-            let latest = runs.filter { $0.variant == nil }.max { $0.runDirectory < $1.runDirectory }
             for x in quick ? e.expectQuick : e.expect {
+                let latest = runs.filter { $0.variant == x.variant }.max { $0.runDirectory < $1.runDirectory }
                 let observed = latest?.metrics[x.metric]
                 let verdict = observed.map { x.check($0).passed ? "pass" : "FAIL" } ?? "not run"
-                c.rows.append(Row(experiment: e.name, metric: x.metric,
+                c.rows.append(Row(experiment: e.name + (x.variant.map { " / \($0)" } ?? ""), metric: x.metric,
                                   reproduced: observed.map { String(format: "%.4f", $0) } ?? "—",
                                   expected: x.expectedText, paper: paper, verdict: verdict))
             }
+            let study = latestStudy(artifacts.appendingPathComponent(e.name), quick: quick)
             for claim in e.claims {
+                if let row = study?.claims.first(where: { $0.statement == claim.statement }) {
+                    c.rows.append(Row(experiment: e.name, metric: "claim: \(claim.statement) [\(claim.paper)]",
+                                      reproduced: row.text, expected: claim.compareText + " " + row.recorded,
+                                      paper: claim.paper,
+                                      verdict: row.observed == nil ? "not evaluated"
+                                        : row.matchesRecorded ? "as recorded (\(row.observed!))" : "CHANGED (now \(row.observed!))"))
+                    continue
+                }
+                // No study yet: the mean over every completed run of each variant.
                 var means: [String: [String: Double]] = [:]
                 for (variant, _) in e.variants {
                     let vs = runs.filter { $0.variant == variant && $0.outcome == "completed" }
@@ -40,20 +50,28 @@ public struct Comparison {
                     if !values.isEmpty { means[variant, default: [:]][claim.metric] = values.reduce(0, +) / Double(values.count) }
                 }
                 let verdict: String, seen: String
-                if let v = try? claim.evaluate(means: means) {
+                if let v = try? claim.evaluate(means: means, quick: quick) {
                     seen = v.text
                     verdict = v.matchesRecorded ? "as recorded (\(Claim.outcomeText(v.observedHolds)))"
                         : "CHANGED (now \(Claim.outcomeText(v.observedHolds)))"
                 } else {
                     seen = "recorded: \(claim.observed)"
-                    verdict = "not run (recorded: \(Claim.outcomeText(claim.recordedOutcome)))"
+                    verdict = "not run (recorded: \(Claim.outcomeText(claim.recorded(quick: quick))))"
                 }
                 c.rows.append(Row(experiment: e.name, metric: "claim: \(claim.statement) [\(claim.paper)]",
-                                  reproduced: seen, expected: claim.compareText + " " + Claim.outcomeText(claim.recordedOutcome),
+                                  reproduced: seen, expected: claim.compareText + " " + Claim.outcomeText(claim.recorded(quick: quick)),
                                   paper: claim.paper, verdict: verdict))
             }
         }
         return c
+    }
+
+    /// The newest `study.json` of an experiment (full or quick).
+    static func latestStudy(_ dir: URL, quick: Bool) -> StudyOutcome? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { $0.hasPrefix("study-") }.sorted().reversed().lazy.compactMap {
+            try? JSONDecoder().decode(StudyOutcome.self, from: Data(contentsOf: dir.appendingPathComponent($0).appendingPathComponent("study.json")))
+        }.first { $0.quick == quick }
     }
 
     /// Every summary.json under an experiment's folder (variants in subfolders).

@@ -190,9 +190,9 @@ public struct ExperimentRunner {
             drawings = try task.draw(in: folder.url, history: trainer.history)
         }
         try Curves.draw(trainer.history, title: record.experiment, to: folder.curves)
-        let expectations = record.quick ? experiment.expectQuick : experiment.expect
-        // Variants are compared by claims, not asserted one by one.
-        let assertions: [RunSummary.Assertion] = record.variant != nil ? [] : expectations.map { e in
+        // A variant run is asserted only with the `expect` entries that name it.
+        let expectations = experiment.expectations(quick: record.quick, variant: record.variant)
+        let assertions: [RunSummary.Assertion] = expectations.map { e in
             let observed = metrics[e.metric]
             let verdict = observed.map { e.check($0) }
             return RunSummary.Assertion(

@@ -15,12 +15,11 @@ public struct RunFolder {
 
     /// A new folder `<root>/<experiment>/<yyyyMMdd-HHmmss>-s<seed>[-quick]`, made unique.
     public static func create(root: URL, experiment: String, seed: UInt64, quick: Bool) throws -> RunFolder {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        let base = "\(f.string(from: Date()))-s\(seed)\(quick ? "-quick" : "")"
-        let parent = root.appendingPathComponent(experiment)
+        try create(root: root.appendingPathComponent(experiment), name: "\(timestamp())-s\(seed)\(quick ? "-quick" : "")")
+    }
+
+    /// A new folder `<parent>/<name>`, with `-2`, `-3`, … appended if the name is taken.
+    public static func create(root parent: URL, name base: String) throws -> RunFolder {
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         var name = base, n = 1
         while FileManager.default.fileExists(atPath: parent.appendingPathComponent(name).path) {
@@ -29,6 +28,15 @@ public struct RunFolder {
         let url = parent.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
         return RunFolder(url: url)
+    }
+
+    /// The current UTC time as `yyyyMMdd-HHmmss`: run folders sort by it.
+    public static func timestamp() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return f.string(from: Date())
     }
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }

@@ -25,36 +25,25 @@ public struct Verifier {
 
     public func verify(_ card: PaperCard, _ e: ExperimentSpec, seeds: [UInt64], quick: Bool) throws -> [VerifyRow] {
         var rows: [VerifyRow] = []
-        if !e.claims.isEmpty {
-            var means: [String: [String: Double]] = [:]
-            for (variant, _) in e.variants {
-                var sums: [String: Double] = [:], counts: [String: Int] = [:]
-                for seed in seeds {
-                    let s = try runner.run(RunRequest(card: card, experiment: e, variant: variant, seed: seed,
-                                                      quick: quick, threads: threads, artifacts: artifacts,
-                                                      progress: progress))
-                    guard s.outcome == "completed" else {
-                        rows.append(VerifyRow(experiment: e.name, kind: "claim", seeds: [seed],
-                                              text: "\(variant) seed \(seed): \(s.message ?? s.outcome)", passed: false))
-                        continue
-                    }
-                    for (k, v) in s.metrics { sums[k, default: 0] += v; counts[k, default: 0] += 1 }
-                }
-                means[variant] = sums.reduce(into: [:]) { $0[$1.key] = $1.value / Double(counts[$1.key]!) }
+        if e.isStudy {
+            let study = try runner.runStudy(card: card, experiment: e, seeds: seeds, quick: quick, threads: threads,
+                                            artifacts: artifacts, progress: progress)
+            if study.outcome != "completed" {
+                rows.append(VerifyRow(experiment: e.name, kind: "claim", seeds: seeds,
+                                      text: study.message ?? study.outcome, passed: false))
             }
-            for claim in e.claims {
-                do {
-                    let v = try claim.evaluate(means: means)
-                    rows.append(VerifyRow(experiment: e.name, kind: "claim", seeds: seeds, text: v.text,
-                                          passed: v.matchesRecorded))
-                } catch {
-                    rows.append(VerifyRow(experiment: e.name, kind: "claim", seeds: seeds,
-                                          text: "\(claim.statement): \(error)", passed: false))
-                }
+            for c in study.claims {
+                rows.append(VerifyRow(experiment: e.name, kind: "claim", seeds: seeds, text: c.text,
+                                      passed: c.matchesRecorded))
             }
+            for a in study.assertions {
+                rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: seeds, text: a.text, passed: a.passed))
+            }
+            if progress { runner.log("study: \(study.studyDirectory)/report.md") }
+            if study.outcome == "interrupted" { return rows }
         }
-        let expectations = quick ? e.expectQuick : e.expect
-        if !expectations.isEmpty || e.claims.isEmpty {
+        let expectations = e.expectations(quick: quick, variant: nil)
+        if !expectations.isEmpty || !e.isStudy {
             for seed in seeds {
                 let s = try runner.run(RunRequest(card: card, experiment: e, seed: seed, quick: quick,
                                                   threads: threads, artifacts: artifacts, progress: progress))

@@ -1,0 +1,49 @@
+import Foundation
+
+/// A study's `report.md`: each claim with what the card records and what these runs show,
+/// the figure, and the variants' runs with their final metrics.
+public enum StudyReport {
+    public static func write(_ s: StudyOutcome, card: PaperCard, experiment e: ExperimentSpec, to url: URL) throws {
+        var md = "# \(e.name): study over \(e.variants.count) variants\n\n\(e.summary)\n\n"
+        md += "**Paper:** \(card.title) — \(card.authors.joined(separator: ", ")), \(card.venue) \(card.year)"
+        md += card.arxiv.map { ", arXiv:\($0)" } ?? ""
+        md += "\n\n**Seeds:** \(s.seeds.map(String.init).joined(separator: ", "))\(s.quick ? " (quick variant)" : "")"
+        md += String(format: ", %.1f s in all", s.seconds) + "\n\n"
+        md += "**Outcome:** \(s.outcome)\(s.message.map { " — \($0)" } ?? "")\n\n"
+
+        md += "## Claims\n\nEach claim compares the variants' means over the seeds. A claim passes when the outcome "
+        md += "seen now is the one the card records; one that does not hold at this scale is recorded as such.\n\n"
+        md += "| claim | paper | compare | recorded | now | verdict |\n|---|---|---|---|---|---|\n"
+        for c in s.claims {
+            md += "| \(c.statement) | \(c.paper) | `\(c.compare)` | \(c.recorded) | \(c.observed ?? "—") "
+            md += "| \(c.matchesRecorded ? "as recorded" : "**CHANGED or not evaluated**") |\n"
+        }
+        md += "\n" + s.claims.map { "- \($0.text)" }.joined(separator: "\n") + "\n\n"
+        if !s.assertions.isEmpty {
+            md += "## Variant assertions\n\n" + s.assertions.map { "- \($0.passed ? "✓" : "✗") \($0.text)" }.joined(separator: "\n") + "\n\n"
+        }
+        if let f = s.figure { md += "## Figure\n\n![\(e.figure?.title ?? e.name)](\(f))\n\n" }
+
+        md += "## Variants\n\n"
+        let metricNames = Array(Set(e.claims.map(\.metric))).sorted()
+        md += "| variant | config | " + metricNames.map { "mean \($0)" }.joined(separator: " | ") + " | runs |\n"
+        md += "|---|---|" + String(repeating: "---|", count: metricNames.count) + "---|\n"
+        for (variant, pairs) in e.variants {
+            let config = pairs.map { "\($0.0)=\($0.1.plainText)" }.joined(separator: " ")
+            let values = metricNames.map { m in s.means[variant]?[m].map { String(format: "%.4f", $0) } ?? "—" }
+            let links = (s.runs[variant] ?? []).map { "[\(URL(fileURLWithPath: $0).lastPathComponent)](\(relative($0, from: url)))" }
+            md += "| \(variant) | `\(config)` | " + values.joined(separator: " | ") + " | \(links.joined(separator: ", ")) |\n"
+        }
+        md += "\nFiles: `study.json` (runs, means, claims)\(s.figure == nil ? "" : ", `figure.png`").\n"
+        try md.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// `path` relative to the folder of `file` (both under the same artifacts root).
+    static func relative(_ path: String, from file: URL) -> String {
+        let base = file.deletingLastPathComponent().standardizedFileURL.pathComponents
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        var i = 0
+        while i < base.count, i < target.count, base[i] == target[i] { i += 1 }
+        return (Array(repeating: "..", count: base.count - i) + target[i...]).joined(separator: "/")
+    }
+}
