@@ -43,8 +43,11 @@ struct Info: ParsableCommand {
             if let key = e.reported, let r = card.reported[key] {
                 print("paper reports: \(Report.formatNumber(r.value))\(r.unit) \(r.metric) on \(r.dataset) (\(r.source))" + (e.reportedNote.map { " — \($0)" } ?? ""))
             }
-            for x in e.expect { print("expect: \(x.metric) \(x.expectedText)   [\(x.basis)]") }
-            for x in e.expectQuick { print("expect (quick): \(x.metric) \(x.expectedText)   [\(x.basis)]") }
+            for x in e.expect { print("expect\(x.variant.map { " (\($0))" } ?? ""): \(x.metric) \(x.expectedText)   [\(x.basis)]") }
+            for x in e.expectQuick {
+                print("expect (quick\(x.variant.map { ", \($0)" } ?? "")): \(x.metric) \(x.expectedText)   [\(x.basis)]")
+            }
+            if let f = e.figure { print("figure: \(f.metrics.joined(separator: ", ")) per variant" + (f.title.map { " — \($0)" } ?? "")) }
             for c in e.claims {
                 print("claim (\(c.paper)): \(c.statement) — \(c.compareText) on \(c.metric): recorded \(Claim.outcomeText(c.recordedOutcome)) (\(c.observed))")
             }

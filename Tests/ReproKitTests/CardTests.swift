@@ -428,7 +428,18 @@ final class CardTests: XCTestCase {
         // Without outcome_quick, quick runs are held to the full outcome.
         XCTAssertTrue(try PaperCard.parse(CardTests.toy, file: "t.toml").experiments[1].claims[0].recorded(quick: true))
         assertOnly(problems("outcome = \"holds\"", "outcome = \"holds\"\noutcome_quick = \"sometimes\""),
-                   "Papers/toy.toml:40: outcome_quick 'sometimes' in [[experiments.toy-claims.claims]] must be \"holds\" or \"does not hold\"")
+                   "Papers/toy.toml:40: outcome_quick 'sometimes' in [[experiments.toy-claims.claims]] must be \"holds\" or \"does not hold\" or \"not judged\"")
+        assertOnly(problems("outcome = \"holds\"", "outcome = \"not judged\""),
+                   "Papers/toy.toml:39: outcome 'not judged' in [[experiments.toy-claims.claims]] must be \"holds\" or \"does not hold\"")
+        // "not judged": quick runs show the comparison and pass either way; full runs are judged.
+        let unjudged = try PaperCard.parse(CardTests.toy.replacingOccurrences(
+            of: "outcome = \"holds\"", with: "outcome = \"holds\"\noutcome_quick = \"not judged\""), file: "t.toml").experiments[1].claims[0]
+        XCTAssertEqual(unjudged.recordedText(quick: true), "not judged")
+        XCTAssertEqual(unjudged.recordedText(quick: false), "holds")
+        let q = try unjudged.evaluate(means: m, quick: true)
+        XCTAssertTrue(q.matchesRecorded)
+        XCTAssertEqual(q.text, "✓ larger is better: accuracy large 0.7 > small 0.8 does not hold, not judged at quick scale")
+        XCTAssertFalse(try unjudged.evaluate(means: m, quick: false).matchesRecorded)
     }
 
     func testExpectationsOfOneVariant() throws {

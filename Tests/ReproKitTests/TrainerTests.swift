@@ -130,6 +130,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(saved.step, 15, "the checkpoint of the last good epoch stays")
     }
 
+    /// final_train_* average the last tenth of the logged intervals, and at least the last three.
+    func testFinalTrainingMetricsAverageTheTail() {
+        func history(_ accuracies: [Double]) -> MetricsHistory {
+            var h = MetricsHistory()
+            for (i, a) in accuracies.enumerated() {
+                h.append(.init(split: "train", step: i * 10, epoch: 0, metrics: ["loss": 2 * a, "train_accuracy": a, "lr": 0.1]))
+                h.append(.init(split: "eval", step: i * 10, epoch: 0, metrics: ["test_accuracy": 0.5]))
+            }
+            return h
+        }
+        let long = history((0..<40).map { Double($0) / 100 }).finalTrainingMetrics()  // last 4: 0.36…0.39
+        XCTAssertEqual(long["final_train_accuracy"]!, 0.375, accuracy: 1e-12)
+        XCTAssertEqual(long["final_train_error"]!, 0.625, accuracy: 1e-12)
+        XCTAssertEqual(long["final_train_loss"]!, 0.75, accuracy: 1e-12)
+        XCTAssertNil(long["final_train_lr"])
+        XCTAssertNil(long["final_test_accuracy"])  // evaluations are not training metrics
+        let short = history([0.1, 0.2, 0.6, 0.7, 0.8]).finalTrainingMetrics()  // last 3, not last 1
+        XCTAssertEqual(short["final_train_accuracy"]!, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(history([0.4, 0.6]).finalTrainingMetrics()["final_train_accuracy"]!, 0.5, accuracy: 1e-12)
+    }
+
     func testDeterministicForASeed() throws {
         let a = ToyTask(seed: 5), b = ToyTask(seed: 5), c = ToyTask(seed: 6)
         let ta = Trainer(task: a), tb = Trainer(task: b), tc = Trainer(task: c)

@@ -104,8 +104,8 @@ final class CardParser {
                 variants.append((v, configPairs(c, path + ["variants", v])))
             }
         }
-        let expect = expectations(t, path, "expect", variants: variantNames)
-        let expectQuick = expectations(t, path, "expect_quick", variants: variantNames)
+        let expect = expectations(t, path, "expect", variants: variantNames, reportedKeys: reportedKeys ?? [])
+        let expectQuick = expectations(t, path, "expect_quick", variants: variantNames, reportedKeys: reportedKeys ?? [])
         let claims = self.claims(t, path, variants: variantNames, hasVariants: t["variants"] != nil)
         let figure = self.figure(t, path, hasVariants: t["variants"] != nil)
 
@@ -117,12 +117,13 @@ final class CardParser {
                               claims: claims, figure: figure, keyLines: keyLines)
     }
 
-    private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String, variants: [String]) -> [Expectation] {
+    private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String, variants: [String],
+                              reportedKeys: [String]) -> [Expectation] {
         guard let items = tableArray(t, parent, key) else { return [] }
         var out: [Expectation] = []
         for (i, e) in items.enumerated() {
             let path = parent + [key, TOMLSourceMap.index(i)]
-            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis", "variant"])
+            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis", "variant", "reported"])
             let metric = string(e, path, "metric")
             let value = number(e, path, "value")
             let basis = string(e, path, "basis")
@@ -145,8 +146,14 @@ final class CardParser {
                      + CardSuggest.didYouMean(variant, variants)
                      + (variants.isEmpty ? "; it has none" : "; variants: " + variants.joined(separator: ", ")))
             }
+            let reported = string(e, path, "reported", required: false)
+            if let reported, !reportedKeys.contains(reported) {
+                fail(path + ["reported"], "reported = '\(reported)' in \(tableName(path)) is not a key of [reported]"
+                     + CardSuggest.didYouMean(reported, reportedKeys))
+            }
             if let metric, let value, let basis, let tolerance {
-                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis, variant: variant))
+                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis, variant: variant,
+                                       reported: reported))
             }
         }
         return out
@@ -188,13 +195,18 @@ final class CardParser {
                          + "with OP one of > < >= <=")
                 }
             }
+            var judgedInQuick = true
             func outcomeValue(_ key: String, required: Bool) -> Bool? {
                 guard let text = string(c, path, key, required: required) else { return nil }
                 switch text {
                 case "holds": return true
                 case "does not hold": return false
+                case "not judged" where key == "outcome_quick":
+                    judgedInQuick = false
+                    return nil
                 default:
-                    fail(path + [key], "\(key) '\(text)' in \(tableName(path)) must be \"holds\" or \"does not hold\"")
+                    fail(path + [key], "\(key) '\(text)' in \(tableName(path)) must be \"holds\" or \"does not hold\""
+                         + (key == "outcome_quick" ? " or \"not judged\"" : ""))
                     return nil
                 }
             }
@@ -203,7 +215,8 @@ final class CardParser {
             if let statement, let paper, let metric, let observed, let compared, let outcome {
                 out.append(Claim(statement: statement, paper: paper, metric: metric, left: compared.left,
                                  op: compared.op, right: compared.right, factor: factor ?? 1, margin: margin ?? 0,
-                                 recordedOutcome: outcome, recordedQuickOutcome: quickOutcome, observed: observed))
+                                 recordedOutcome: outcome, recordedQuickOutcome: quickOutcome,
+                                 judgedInQuick: judgedInQuick, observed: observed))
             }
         }
         return out

@@ -26,13 +26,17 @@ public struct Claim: Equatable, Sendable {
     /// The outcome recorded for `--quick` runs when it differs (a few dozen steps can be too
     /// early for a claim about trained nets); nil: the same as `recordedOutcome`.
     public let recordedQuickOutcome: Bool?
+    /// False when the card says `outcome_quick = "not judged"`: quick runs show the
+    /// comparison but it is within their noise, so it passes either way.
+    public let judgedInQuick: Bool
     /// The figures behind the recorded outcome.
     public let observed: String
 
     public init(statement: String, paper: String, metric: String, left: String, op: Operator,
                 right: String, factor: Double = 1, margin: Double = 0, recordedOutcome: Bool,
-                recordedQuickOutcome: Bool? = nil, observed: String) {
+                recordedQuickOutcome: Bool? = nil, judgedInQuick: Bool = true, observed: String) {
         self.recordedQuickOutcome = recordedQuickOutcome
+        self.judgedInQuick = judgedInQuick
         self.factor = factor
         self.statement = statement
         self.paper = paper
@@ -97,19 +101,26 @@ public struct Claim: Equatable, Sendable {
         }
         let l = try mean(left), r = try mean(right)
         let holdsNow = holds(left: l, right: r)
-        let matches = holdsNow == recordedOutcome
+        let judged = !quick || judgedInQuick
+        let matches = !judged || holdsNow == recordedOutcome
         let marginText = margin == 0 ? "" : " + margin \(CardNumber.short(margin))"
         let factorText = factor == 1 ? "" : "\(CardNumber.short(factor)) × "
         let text = "\(matches ? "✓" : "✗") \(statement): \(metric) \(left) \(CardNumber.significant(l, 4)) "
             + "\(op.rawValue) \(factorText)\(right) \(CardNumber.significant(r, 4))\(marginText) "
             + "\(Self.outcomeText(holdsNow)), "
-            + (matches ? "as recorded" : "but the card records \(Self.outcomeText(recordedOutcome))")
+            + (!judged ? "not judged at quick scale" : matches ? "as recorded"
+                : "but the card records \(Self.outcomeText(recordedOutcome))")
         return ClaimVerdict(leftValue: l, rightValue: r, observedHolds: holdsNow,
                             matchesRecorded: matches, text: text)
     }
 
     /// The outcome the card records for full (or quick) runs.
     public func recorded(quick: Bool) -> Bool { quick ? recordedQuickOutcome ?? recordedOutcome : recordedOutcome }
+
+    /// The recorded outcome as the card writes it, "not judged" included.
+    public func recordedText(quick: Bool) -> String {
+        quick && !judgedInQuick ? "not judged" : Self.outcomeText(recorded(quick: quick))
+    }
 
     /// "holds" or "does not hold", as written in cards.
     public static func outcomeText(_ holds: Bool) -> String { holds ? "holds" : "does not hold" }

@@ -17,9 +17,13 @@ public struct Expectation: Equatable, Sendable {
     public let basis: String
     /// The variant whose runs it applies to; nil: runs of the experiment's own config.
     public let variant: String?
+    /// The key of the paper's number it stands beside; nil: the experiment's `reported`.
+    public let reported: String?
 
-    public init(metric: String, value: Double, tolerance: Tolerance, basis: String, variant: String? = nil) {
+    public init(metric: String, value: Double, tolerance: Tolerance, basis: String, variant: String? = nil,
+                reported: String? = nil) {
         self.variant = variant
+        self.reported = reported
         self.metric = metric
         self.value = value
         self.tolerance = tolerance

@@ -20,9 +20,11 @@ public struct Comparison {
     public static func build(cards: CardLibrary, artifacts: URL, quick: Bool) -> Comparison {
         var c = Comparison()
         for (card, e) in cards.experiments {
-            let paper = e.reported.flatMap { card.reported[$0] }.map {
-                "\(Report.formatNumber($0.value))\($0.unit) \($0.metric), \($0.dataset) (\($0.source))"
-            } ?? "—"
+            func paper(_ key: String?) -> String {
+                key.flatMap { card.reported[$0] }.map {
+                    "\(Report.formatNumber($0.value))\($0.unit) \($0.metric), \($0.dataset) (\($0.source))"
+                } ?? "—"
+            }
             let runs = summaries(artifacts.appendingPathComponent(e.name), quick: quick)
             for x in quick ? e.expectQuick : e.expect {
                 let latest = runs.filter { $0.variant == x.variant }.max { $0.runDirectory < $1.runDirectory }
@@ -30,7 +32,7 @@ public struct Comparison {
                 let verdict = observed.map { x.check($0).passed ? "pass" : "FAIL" } ?? "not run"
                 c.rows.append(Row(experiment: e.name + (x.variant.map { " / \($0)" } ?? ""), metric: x.metric,
                                   reproduced: observed.map { String(format: "%.4f", $0) } ?? "—",
-                                  expected: x.expectedText, paper: paper, verdict: verdict))
+                                  expected: x.expectedText, paper: paper(x.reported ?? e.reported), verdict: verdict))
             }
             let study = latestStudy(artifacts.appendingPathComponent(e.name), quick: quick)
             for claim in e.claims {
@@ -56,10 +58,10 @@ public struct Comparison {
                         : "CHANGED (now \(Claim.outcomeText(v.observedHolds)))"
                 } else {
                     seen = "recorded: \(claim.observed)"
-                    verdict = "not run (recorded: \(Claim.outcomeText(claim.recorded(quick: quick))))"
+                    verdict = "not run (recorded: \(claim.recordedText(quick: quick)))"
                 }
                 c.rows.append(Row(experiment: e.name, metric: "claim: \(claim.statement) [\(claim.paper)]",
-                                  reproduced: seen, expected: claim.compareText + " " + Claim.outcomeText(claim.recorded(quick: quick)),
+                                  reproduced: seen, expected: claim.compareText + " " + claim.recordedText(quick: quick),
                                   paper: claim.paper, verdict: verdict))
             }
         }

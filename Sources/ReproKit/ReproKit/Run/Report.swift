@@ -27,7 +27,9 @@ public enum Report {
             }
             md += "\nTolerances come from repeated seeds: " + s.assertions.map { "\($0.metric): \($0.basis)" }.joined(separator: "; ") + "\n\n"
         }
-        if let key = e.reported, let r = card.reported[key] {
+        // A variant's own paper number (resnet56 beside ResNet-56's error), else the experiment's.
+        let reportedKey = e.expect.first { $0.variant == s.variant && $0.reported != nil }?.reported ?? e.reported
+        if let key = reportedKey, let r = card.reported[key] {
             md += "## Beside the paper\n\n"
             md += "The paper reports \(r.metric) **\(formatNumber(r.value))\(r.unit)** on \(r.dataset) (\(r.source)).\n"
             if let note = e.reportedNote { md += "\n> \(note)\n" }

@@ -34,14 +34,15 @@ public struct RunSummary: Codable, Equatable {
 
 extension MetricsHistory {
     /// Training metrics at the end of the run: each train metric averaged over the last
-    /// tenth of its records (`loss` → `final_train_loss`, `train_accuracy` →
-    /// `final_train_accuracy`, and `final_train_error` = 1 − accuracy).
+    /// tenth of its records, and at least the last three (one logged interval of a short run
+    /// is a few hundred examples: too noisy to compare runs on) (`loss` → `final_train_loss`,
+    /// `train_accuracy` → `final_train_accuracy`, and `final_train_error` = 1 − accuracy).
     public func finalTrainingMetrics() -> [String: Double] {
         var out: [String: Double] = [:]
         for name in metricNames("train") where name != "lr" {
             let values = series("train", name).map(\.y)
             guard !values.isEmpty else { continue }
-            let tail = values.suffix(Swift.max(1, values.count / 10))
+            let tail = values.suffix(Swift.max(3, values.count / 10))
             let key = name.hasPrefix("train_") ? "final_" + name : "final_train_" + name
             out[key] = tail.reduce(0, +) / Double(tail.count)
         }

@@ -85,7 +85,7 @@ extension ExperimentRunner {
         }
         let claims: [StudyOutcome.ClaimRow] = e.claims.map { c in
             var row = StudyOutcome.ClaimRow(statement: c.statement, paper: c.paper, compare: c.compareText,
-                                            recorded: Claim.outcomeText(c.recorded(quick: quick)), observed: nil,
+                                            recorded: c.recordedText(quick: quick), observed: nil,
                                             matchesRecorded: false, text: "")
             do {
                 let v = try c.evaluate(means: means, quick: quick)
