@@ -308,6 +308,38 @@ final class CLITests: XCTestCase {
 
     // MARK: Ctrl-C and resume
 
+    /// Ctrl-C in a study stops the whole study (not just the variant it is in), says how to
+    /// finish that run, writes what it has and exits 130.
+    func testCtrlCStopsAStudy() throws {
+        let running = try Running(["run", "selftest-claims", "--seed", "4", "--set", "slow_ms=15"],
+                                  papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
+        let dir = artifacts.appendingPathComponent("selftest-claims/narrow")
+        let deadline = Date().addingTimeInterval(60)
+        func logged() -> Bool {
+            guard let runs = try? FileManager.default.contentsOfDirectory(atPath: dir.path), let name = runs.first,
+                  let text = try? String(contentsOf: dir.appendingPathComponent(name + "/metrics.jsonl"), encoding: .utf8)
+            else { return false }
+            return text.split(separator: "\n").count >= 2
+        }
+        while !logged() && running.process.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(running.process.isRunning, "the study ended before it could be interrupted")
+        kill(running.process.processIdentifier, SIGINT)
+        let o = running.wait()
+        XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
+        let folder = try XCTUnwrap(o.runFolder, o.stdout)
+        XCTAssertTrue(o.stdout.contains("interrupted in variant narrow, seed 4; finish that run with `repro resume \(folder.path)`"), o.stdout)
+        XCTAssertTrue(o.stdout.hasSuffix("STOPPED: interrupted\n"), o.stdout)
+        // The wide variant never started.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("selftest-claims/wide").path))
+        let studyDir = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("selftest-claims").path)
+            .first { $0.hasPrefix("study-") })
+        let study = try RunFolder(url: artifacts.appendingPathComponent("selftest-claims/\(studyDir)"))
+            .readJSON(StudyOutcome.self, from: "study.json")
+        XCTAssertEqual(study.outcome, "interrupted")
+        XCTAssertFalse(study.passed)
+        XCTAssertNil(study.claims[0].observed)  // no wide runs: nothing to compare
+    }
+
     /// SIGINT mid-run saves a checkpoint, prints how to resume and exits 130; `repro resume`
     /// then finishes with exactly the parameters of a run never interrupted.
     func testCtrlCSavesAndResumeMatchesUninterruptedRun() throws {
