@@ -458,10 +458,10 @@ final class CardTests: XCTestCase {
     }
 
     func testFigureNeedsMetricsAndVariants() throws {
-        let figure = "figure = { metrics = [\"train_error\", \"test_error\"], title = \"Fig. 1\" }\n"
+        let figure = "figure = { metrics = [\"train_error\", \"test_error\"], title = \"Fig. 1\", y_max = 0.2 }\n"
         let card = try PaperCard.parse(CardTests.toy.replacingOccurrences(
             of: "summary = \"claims\"\n", with: "summary = \"claims\"\n" + figure), file: "t.toml")
-        XCTAssertEqual(card.experiments[1].figure, FigureSpec(metrics: ["train_error", "test_error"], title: "Fig. 1"))
+        XCTAssertEqual(card.experiments[1].figure, FigureSpec(metrics: ["train_error", "test_error"], title: "Fig. 1", yMax: 0.2))
         XCTAssertNil(card.experiments[0].figure)
         assertOnly(problems("summary = \"claims\"\n", "summary = \"claims\"\nfigure = { title = \"x\" }\n"),
                    "Papers/toy.toml:28: missing required key 'metrics' in [experiments.toy-claims.figure]")

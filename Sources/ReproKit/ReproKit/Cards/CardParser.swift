@@ -226,15 +226,20 @@ final class CardParser {
     private func figure(_ t: TOMLTable, _ parent: Path, hasVariants: Bool) -> FigureSpec? {
         guard let f = subtable(t, parent, "figure") else { return nil }
         let path = parent + ["figure"]
-        check(f, path, allowed: ["metrics", "title", "y_label"])
+        check(f, path, allowed: ["metrics", "title", "y_label", "y_max"])
         if !hasVariants {
             fail(path, "\(tableName(parent)) has a figure but no variants to draw; add [\(dotted(parent + ["variants"]))]")
         }
         let metrics = stringList(f, path, "metrics")
         let title = string(f, path, "title", required: false)
         let yLabel = string(f, path, "y_label", required: false)
+        var yMax = number(f, path, "y_max", required: false, nonNegative: true)
+        if yMax == 0 {
+            fail(path + ["y_max"], "'y_max' in \(tableName(path)) must be positive")
+            yMax = nil
+        }
         guard let metrics else { return nil }
-        return FigureSpec(metrics: metrics, title: title, yLabel: yLabel)
+        return FigureSpec(metrics: metrics, title: title, yLabel: yLabel, yMax: yMax)
     }
 
     /// A table of config values, in file order.

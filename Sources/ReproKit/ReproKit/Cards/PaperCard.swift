@@ -209,7 +209,10 @@ public struct FigureSpec: Equatable, Sendable {
     public let metrics: [String]
     public let title: String?
     public let yLabel: String?
-    public init(metrics: [String], title: String? = nil, yLabel: String? = nil) {
-        self.metrics = metrics; self.title = title; self.yLabel = yLabel
+    /// The top of the y-axis (the bottom is 0), to show the end of training as the papers do;
+    /// nil: fit the data.
+    public let yMax: Double?
+    public init(metrics: [String], title: String? = nil, yLabel: String? = nil, yMax: Double? = nil) {
+        self.metrics = metrics; self.title = title; self.yLabel = yLabel; self.yMax = yMax
     }
 }

@@ -151,6 +151,7 @@ public enum StudyFigure {
                          markers: points.count <= 12)
             }
         }
+        if let top = spec.yMax { plot.yRange = 0...top }
         guard !plot.series.isEmpty else { return }
         try plot.render(width: 760, height: 500).write(to: url.path)
     }
