@@ -40,8 +40,9 @@ final class BasicBlock: Module {
     }
 
     override func callAsFunction(_ x: Tensor) -> Tensor {
-        let f = bn2(conv2(bn1(conv1(x)).relu()))          // F(x) = W₂ σ(W₁ x)
-        guard residual else { return f.relu() }
+        let h = bn1(conv1(x), relu: true)                  // BN and ReLU as one fused op
+        guard residual else { return bn2(conv2(h), relu: true) }
+        let f = bn2(conv2(h))                               // F(x) = W₂ σ(W₁ x)
         let identity: Tensor
         if let downsample {
             identity = downsample(x)
@@ -52,7 +53,7 @@ final class BasicBlock: Module {
         } else {
             identity = x
         }
-        return (f + identity).relu()                        // y = σ(F(x) + x)
+        return f.addRelu(identity)                          // y = σ(F(x) + x), fused
     }
 }
 
@@ -85,7 +86,7 @@ final class CifarResNet: Module {
     }
 
     override func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = bn1(conv1(x)).relu()
+        var h = bn1(conv1(x), relu: true)
         for block in layer1 + layer2 + layer3 { h = block(h) }
         h = adaptiveAvgPool2d(h, outputSize: (1, 1)).flattened(from: 1)
         return fc(h)
