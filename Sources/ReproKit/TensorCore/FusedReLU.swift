@@ -92,6 +92,41 @@ enum FusedReLUKernels {
         }
     }
 
+    /// out = max(0, (x·a[c] + s[c]) + r) over [outer, C, inner]: batch norm, residual add, ReLU.
+    @inline(never)
+    static func channelAffineAddRelu(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ s: UnsafePointer<Float>,
+                                     _ res: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                     _ outer: Int, _ c: Int, _ inner: Int) {
+        if inner == 1 {
+            Threads.pool.parallelFor(outer, grain: max(1, Kernels.grain / max(c, 1))) { r in
+                for i in r {
+                    let src = x + i * c, rr = res + i * c, dst = out + i * c
+                    for j in 0..<c { let v = (src[j] * a[j] + s[j]) + rr[j]; dst[j] = v > 0 ? v : 0 }
+                }
+            }
+            return
+        }
+        Threads.pool.parallelFor(outer * c, grain: max(1, Kernels.grain / inner)) { r in
+            for plane in r {
+                let ch = plane % c, o = plane * inner
+                affineAddReluRow(x + o, a[ch], s[ch], res + o, out + o, inner)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func affineAddReluRow(_ x: UnsafePointer<Float>, _ a: Float, _ s: Float, _ res: UnsafePointer<Float>,
+                                 _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+        let zero = SIMD8<Float>(repeating: 0), av = SIMD8<Float>(repeating: a), sv = SIMD8<Float>(repeating: s)
+        var i = 0
+        while i + 8 <= n {
+            let v = (load(x + i) * av + sv) + load(res + i)
+            store(zero.replacing(with: v, where: v .> zero), o + i)
+            i += 8
+        }
+        while i < n { let v = (x[i] * a + s) + res[i]; o[i] = v > 0 ? v : 0; i += 1 }
+    }
+
     @inline(__always)
     static func affineReluRow(_ x: UnsafePointer<Float>, _ a: Float, _ s: Float, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
         let zero = SIMD8<Float>(repeating: 0), av = SIMD8<Float>(repeating: a), sv = SIMD8<Float>(repeating: s)
