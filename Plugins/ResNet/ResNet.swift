@@ -40,19 +40,19 @@ final class BasicBlock: Module {
     }
 
     override func callAsFunction(_ x: Tensor) -> Tensor {
-        let f = bn2(conv2(bn1(conv1(x)).relu()))          // F(x) = W₂ σ(W₁ x)
-        guard residual else { return f.relu() }
+        // F(x) = BN(W₂ σ(BN(W₁ x))); each BN runs fused with what follows it.
+        let h = bn1(conv1(x), relu: true)
+        guard residual else { return bn2(conv2(h), relu: true) }
         let identity: Tensor
         if let downsample {
             identity = downsample(x)
         } else if stride != 1 || padChannels != 0 {
-            // Option A: x[:, :, ::s, ::s] with zero channels on both sides.
-            let sub = stride == 1 ? x : maxPool2d(x, kernel: (1, 1), stride: (stride, stride))
-            identity = sub.padded([(0, 0), (padChannels, padChannels), (0, 0), (0, 0)])
+            // Option A: x[:, :, ::s, ::s] with zero channels on both sides, in one pass.
+            identity = x.subsampledChannelPadded(stride: stride, channelPad: padChannels)
         } else {
             identity = x
         }
-        return (f + identity).relu()                        // y = σ(F(x) + x)
+        return bn2(conv2(h), addingThenRelu: identity)      // y = σ(F(x) + x)
     }
 }
 
@@ -85,7 +85,7 @@ final class CifarResNet: Module {
     }
 
     override func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = bn1(conv1(x)).relu()
+        var h = bn1(conv1(x), relu: true)
         for block in layer1 + layer2 + layer3 { h = block(h) }
         h = adaptiveAvgPool2d(h, outputSize: (1, 1)).flattened(from: 1)
         return fc(h)

@@ -23,6 +23,21 @@ public class BatchNorm: Module {
         return batchNorm(x, weight: weight, bias: bias, runningMean: running_mean, runningVar: running_var,
                          training: isTraining, momentum: momentum, eps: eps)
     }
+
+    /// relu(self(x)) as one fused op when `relu` (the BN → ReLU of conv nets); self(x) otherwise.
+    public func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
+        guard relu else { return self(x) }
+        if isTraining { num_batches_tracked.data[0] += 1 }
+        return batchNormRelu(x, weight: weight, bias: bias, runningMean: running_mean, runningVar: running_var,
+                             training: isTraining, momentum: momentum, eps: eps)
+    }
+
+    /// relu(self(x) + residual) as one fused op: the end of a residual block.
+    public func callAsFunction(_ x: Tensor, addingThenRelu residual: Tensor) -> Tensor {
+        if isTraining { num_batches_tracked.data[0] += 1 }
+        return batchNormAddRelu(x, residual: residual, weight: weight, bias: bias, runningMean: running_mean,
+                                runningVar: running_var, training: isTraining, momentum: momentum, eps: eps)
+    }
 }
 public typealias BatchNorm1d = BatchNorm
 public typealias BatchNorm2d = BatchNorm

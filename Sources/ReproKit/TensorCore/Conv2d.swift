@@ -4,7 +4,8 @@
 /// Forward:  Y_g[O/g, P] = W_g[O/g, C/g·kh·kw] · col_g[C/g·kh·kw, P]        (P: output pixels)
 /// dW:       dW_gᵀ = col_g · dY_gᵀ  (this orientation is the faster one for few channels)
 /// dX:       stride 1: a convolution of dY with the kernel rotated 180° and in/out channels
-///           swapped (im2col + GEMM again); otherwise dcol_g = W_gᵀ · dY_g, then col2im.
+///           swapped (im2col + GEMM again), whose columns also give dW (x · col(dY)ᵀ, taps
+///           rotated back), so dY is unfolded once; otherwise dcol_g = W_gᵀ · dY_g, then col2im.
 /// A chunk holds as many images as fit `ConvEngine.columnBudget` floats of columns; images with
 /// many output pixels get one GEMM each, reading and writing NCHW in place, smaller ones share
 /// a GEMM whose result is reordered to NCHW. 1×1 stride-1 unpadded convolutions skip im2col:
@@ -53,9 +54,28 @@ enum ConvEngine {
         runShares(s.n, shares(s.n)) { _, images in forwardImages(x, w, bias: bias, s, y, images) }
     }
 
+    /// `forward`, and from the same column matrices the product cols · zᵀ per group, summed
+    /// over images into `gwT` [groups, kg, og] (overwritten), for z shaped like y. With x = dY
+    /// and the flipped weight, y is dX and z the original input: gwT is then the weight
+    /// gradient in flipped layout, so a stride-1 backward unfolds dY only once.
+    static func forwardWithWeightProduct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+                                         _ y: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>,
+                                         gwT: UnsafeMutablePointer<Float>) {
+        precondition(!s.isPointwise, "pointwise convolutions have no column matrix to share")
+        let n = shares(s.n), count = s.groups * s.kg * s.og
+        let partials: [Tensor] = (0..<n).map { _ in Tensor(shape: [count], repeating: 0) }
+        runShares(s.n, n) { t, images in
+            forwardImages(x, w, bias: nil, s, y, images, product: (z, partials[t].data))
+        }
+        gwT.update(from: partials[0].data, count: count)
+        for t in partials.dropFirst() { Kernels.addInPlace(gwT, t.data, count) }
+    }
+
+    /// Forward over one share of images; with `product`, also product.gwT += col_g · z_gᵀ.
     private static func forwardImages(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                       bias: UnsafePointer<Float>?, _ s: ConvShape,
-                                      _ y: UnsafeMutablePointer<Float>, _ images: Range<Int>) {
+                                      _ y: UnsafeMutablePointer<Float>, _ images: Range<Int>,
+                                      product: (z: UnsafePointer<Float>, gwT: UnsafeMutablePointer<Float>)? = nil) {
         guard !images.isEmpty else { return }
         let (p, og, kg) = (s.p, s.og, s.kg)
         if s.isPointwise {
@@ -75,9 +95,32 @@ enum ConvEngine {
         let nb = imagesPerChunk(s, images.count), direct = perImage(s)
         let col = Tensor(uninitializedShape: [s.k * nb * p])
         let ybuf: Tensor? = direct ? nil : Tensor(uninitializedShape: [s.o * nb * p])
+        // z of a chunk in the column layout [O, b·P], when z is not read per image in place.
+        let zbuf: Tensor? = direct || product == nil ? nil : Tensor(uninitializedShape: [s.o * nb * p])
         for n0 in stride(from: images.lowerBound, to: images.upperBound, by: nb) {
             let b = min(nb, images.upperBound - n0), ld = b * p
             ConvKernels.im2col(x + n0 * s.c * s.hw, images: b, s, col.data, ld: ld)
+            if let product {
+                let (z, gwT) = (product.z, product.gwT)
+                // gwT_g[kg, og] += col_g · z_gᵀ (the orientation OpenBLAS runs faster for small og).
+                if let zbuf {
+                    ConvKernels.gatherRows(z + n0 * s.o * p, rows: s.o, images: b, len: p, zbuf.data)
+                    for g in 0..<s.groups {
+                        BLAS.gemm(transA: false, transB: true, m: kg, n: og, k: ld,
+                                  a: col.data + g * kg * ld, lda: ld, b: zbuf.data + g * og * ld, ldb: ld,
+                                  beta: 1, c: gwT + g * kg * og, ldc: og)
+                    }
+                } else {
+                    for i in 0..<b {
+                        for g in 0..<s.groups {
+                            BLAS.gemm(transA: false, transB: true, m: kg, n: og, k: p,
+                                      a: col.data + g * kg * ld + i * p, lda: ld,
+                                      b: z + ((n0 + i) * s.o + g * og) * p, ldb: p,
+                                      beta: 1, c: gwT + g * kg * og, ldc: og)
+                        }
+                    }
+                }
+            }
             if let ybuf {
                 for g in 0..<s.groups {
                     BLAS.gemm(transA: false, transB: false, m: og, n: ld, k: kg,
@@ -121,8 +164,13 @@ enum ConvEngine {
             // GEMM with inner size O·kh·kw instead of a GEMM with inner size O + col2im.
             let wf = Tensor(uninitializedShape: [s.c * s.og * s.kk])
             ConvKernels.flippedWeight(w, s, wf.data)
-            forward(dy, wf.data, bias: nil, flipped, dxOut)
-            return backward(x: x, dy: dy, w: w, s, dx: nil, dw: dw)
+            guard let dw, let x else { return forward(dy, wf.data, bias: nil, flipped, dxOut) }
+            // dW from the same unfolded dY: dW[o, c, t] = Σ_p x[c, p]·dY[o, p − off_t] is
+            // x · col(dY)ᵀ, read back with the taps rotated.
+            let gwT = Tensor(uninitializedShape: [s.groups * flipped.kg * flipped.og])
+            forwardWithWeightProduct(dy, wf.data, flipped, dxOut, z: x, gwT: gwT.data)
+            ConvKernels.unflipWeightGrad(gwT.data, s, dw)
+            return
         }
         // Each share accumulates its own transposed weight gradient; they are summed after.
         let n = shares(s.n), wCount = s.o * s.kg

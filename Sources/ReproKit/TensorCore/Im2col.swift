@@ -236,6 +236,23 @@ enum ConvKernels {
         }
     }
 
+    /// The weight gradient from the flipped convolution's product col(dY) · xᵀ, whose layout is
+    /// gwT[g][o·kk + (kk−1−t)][c] (rows: the flipped convolution's input channel and tap,
+    /// columns: its output channel): dw[g·og + o][c][t] = gwT[g][o·kk + kk−1−t][c].
+    @inline(never)
+    static func unflipWeightGrad(_ gwT: UnsafePointer<Float>, _ s: ConvShape, _ dw: UnsafeMutablePointer<Float>) {
+        let (og, cg, kk) = (s.og, s.cg, s.kk)
+        for g in 0..<s.groups {
+            let src = gwT + g * og * kk * cg
+            for o in 0..<og {
+                let dst = dw + (g * og + o) * cg * kk
+                for c in 0..<cg {
+                    for t in 0..<kk { dst[c * kk + t] = src[(o * kk + kk - 1 - t) * cg + c] }
+                }
+            }
+        }
+    }
+
     /// w[g·og + o][k] = wT[g][k][o]: the weight gradient from its per-group transposed GEMM result.
     @inline(never)
     static func untransposeWeight(_ wT: UnsafePointer<Float>, _ s: ConvShape, _ w: UnsafeMutablePointer<Float>) {

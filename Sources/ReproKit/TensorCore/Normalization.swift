@@ -16,6 +16,32 @@
 public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
                       runningVar: Tensor?, training: Bool, momentum: Float = 0.1,
                       eps: Float = 1e-5) -> Tensor {
+    batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+              training: training, momentum: momentum, eps: eps, relu: false)
+}
+
+/// relu(batchNorm(...)) as one op (see FusedReLU.swift): the same values and gradients, with
+/// one pass less over the activations each way.
+public func batchNormRelu(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+                          runningVar: Tensor?, training: Bool, momentum: Float = 0.1,
+                          eps: Float = 1e-5) -> Tensor {
+    batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+              training: training, momentum: momentum, eps: eps, relu: true)
+}
+
+/// relu(batchNorm(...) + residual) as one op, the end of a residual block: the same values and
+/// gradients (residual gets g·[y > 0]), without the intermediate sum's buffer and passes.
+public func batchNormAddRelu(_ x: Tensor, residual: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+                             runningVar: Tensor?, training: Bool, momentum: Float = 0.1,
+                             eps: Float = 1e-5) -> Tensor {
+    precondition(residual.shape == x.shape, "batchNormAddRelu: residual \(residual.shape) for input \(x.shape)")
+    return batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                     training: training, momentum: momentum, eps: eps, relu: true, residual: residual)
+}
+
+private func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?,
+                       runningVar: Tensor?, training: Bool, momentum: Float, eps: Float, relu: Bool,
+                       residual: Tensor? = nil) -> Tensor {
     precondition(x.rank >= 2, "batchNorm: input needs shape [N, C, ...], got \(x.shape)")
     let n = x.shape[0], c = x.shape[1], inner = x.shape.dropFirst(2).reduce(1, *)
     for (name, t) in [("weight", weight), ("bias", bias), ("runningMean", runningMean),
@@ -53,13 +79,34 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         s.data[i] = b - mean.data[i] * a.data[i]
     }
     let out = Tensor(uninitializedShape: x.shape)
-    NormKernels.channelCombine(x.data, a.data, nil, nil, s.data, out.data, n, c, inner)
+    if let residual {
+        FusedReLUKernels.channelAffineAddRelu(x.data, a.data, s.data, residual.data, out.data, n, c, inner)
+    } else if relu {
+        FusedReLUKernels.channelAffineRelu(x.data, a.data, s.data, out.data, n, c, inner)
+    } else {
+        NormKernels.channelCombine(x.data, a.data, nil, nil, s.data, out.data, n, c, inner)
+    }
+    // With the ReLU, the gradient below is g·[y > 0]: masked while read when inner > 1,
+    // else first written out from the output (an [N, C] batch is small; the residual needs it).
+    let masked = relu && inner > 1 && residual == nil
+    let y: Tensor? = relu && !masked ? out.detached() : nil
 
-    let inputs = [x] + [weight, bias].compactMap { $0 }
-    return out.recordingGrad(inputs: inputs) { g in
+    let inputs = [x] + [weight, bias, residual].compactMap { $0 }
+    return out.recordingGrad(inputs: inputs) { gOut in
+        var g = gOut
+        if let y {
+            g = Tensor(uninitializedShape: x.shape)
+            FusedReLUKernels.reluGrad(y.data, gOut.data, g.data, g.count)
+        }
+        if let residual, residual.tracksGrad { residual.accumulateGrad(g) }
         let sg = Tensor(uninitializedShape: [c]), sgx = Tensor(uninitializedShape: [c])
         // sg = Σ g, sgx = Σ g·x̂ per channel.
-        NormKernels.channelGradSums(g.data, x.data, mean.data, n, c, inner, sg.data, sgx.data)
+        if masked {
+            FusedReLUKernels.maskedChannelGradSums(g.data, x.data, mean.data, a.data, s.data, n, c, inner,
+                                                   sg.data, sgx.data)
+        } else {
+            NormKernels.channelGradSums(g.data, x.data, mean.data, n, c, inner, sg.data, sgx.data)
+        }
         for i in 0..<c { sgx.data[i] *= rstd.data[i] }
         if x.tracksGrad {
             // dx = k·g + β·x + γ₀ with k = γ/σ̂; training adds the terms through μ and σ².
@@ -79,7 +126,12 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
                 }
             }
             let gx = Tensor(uninitializedShape: x.shape)
-            NormKernels.channelCombine(g.data, alpha.data, x.data, beta.data, shift.data, gx.data, n, c, inner)
+            if masked {
+                FusedReLUKernels.maskedChannelCombine(g.data, x.data, a.data, s.data, alpha.data, beta.data,
+                                                      shift.data, gx.data, n, c, inner)
+            } else {
+                NormKernels.channelCombine(g.data, alpha.data, x.data, beta.data, shift.data, gx.data, n, c, inner)
+            }
             x.accumulateGrad(gx)
         }
         if let weight, weight.tracksGrad { weight.accumulateGrad(sgx.reshapedView(weight.shape)) }
