@@ -70,16 +70,25 @@ final class AlexNetPluginTests: XCTestCase {
         XCTAssertEqual(a, b)
         t.model.train()
         XCTAssertNotEqual(t.model(x).scalars, t.model(x).scalars)
+
+        // CIFAR-shaped input: RGB filters, and 32 → 15 → 7 → 3 after the three poolings.
+        let rgb = try task("classify", ["dataset=synthetic-32x32x3", "batch_size=4", "widths=[8, 16, 16, 16, 8]", "hidden=32"])
+        let params = Dictionary(uniqueKeysWithValues: rgb.model.namedParameters().map { ($0.0, $0.1.shape) })
+        XCTAssertEqual(params["conv1.weight"], [8, 3, 5, 5])
+        XCTAssertEqual(params["fc1.weight"], [32, 8 * 3 * 3])
+        XCTAssertEqual(try rgb.trainingLoss(epoch: 0, batch: 0).examples, 4)
     }
 
     func testFourLayerCNNShapesAndActivation() throws {
         let relu = try task("fig1", ["activation=relu"])
         let shapes = relu.model.namedParameters().map { "\($0.0) \($0.1.shape)" }
-        XCTAssertEqual(shapes, ["conv1.weight [32, 1, 5, 5]", "conv1.bias [32]", "conv2.weight [64, 32, 5, 5]",
-                                "conv2.bias [64]", "fc1.weight [256, 3136]", "fc1.bias [256]",
-                                "fc2.weight [10, 256]", "fc2.bias [10]"])
+        // Defaults: conv 16, conv 32, fc 128 on 28 → 14 → 7 maps.
+        XCTAssertEqual(shapes, ["conv1.weight [16, 1, 5, 5]", "conv1.bias [16]", "conv2.weight [32, 16, 5, 5]",
+                                "conv2.bias [32]", "fc1.weight [128, 1568]", "fc1.bias [128]",
+                                "fc2.weight [10, 128]", "fc2.bias [10]"])
+        // The paper's N(0, 0.01²) over conv2's 12800 weights; zero biases.
         let (_, s) = moments(relu.model.namedParameters()[2].1)
-        XCTAssertEqual(s, 0.01, accuracy: 0.001)
+        XCTAssertEqual(s, 0.01, accuracy: 0.0005)
         XCTAssertEqual(Set(relu.model.namedParameters()[3].1.scalars), [0])
         // PyTorch's init from the same seed gives both nets the same weights: only f differs.
         let tanh = try task("fig1", ["activation=tanh", "init_scheme=pytorch"])
