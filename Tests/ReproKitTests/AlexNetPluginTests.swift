@@ -132,7 +132,8 @@ final class AlexNetPluginTests: XCTestCase {
 
         let (relu, _) = try runQuick("alexnet-relu", variant: "relu", artifacts: artifacts)
         XCTAssertEqual(relu.outcome, "completed")
-        for t in ["0.25", "0.15", "0.12"] {
+        // The card's thresholds for alexnet-relu.
+        for t in ["0.25", "0.2", "0.15"] {
             let steps = try XCTUnwrap(relu.metrics["steps_to_train_error_" + t], t)
             let reached = try XCTUnwrap(relu.metrics["reached_train_error_" + t], t)
             XCTAssertTrue(steps > 0 && steps <= Double(relu.steps), "\(t): \(steps)")
