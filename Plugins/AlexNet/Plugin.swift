@@ -1,6 +1,7 @@
 import ReproKit
 
-/// `classify`: the mini AlexNet. A card's `config` table and `--set` override these defaults.
+/// `classify`: the mini AlexNet. The defaults are the paper's recipe where it has one (§5);
+/// a card's `config` table and `--set` override them (alexnet-mini: He init, batch 64).
 struct AlexNetConfig: Codable {
     /// The five conv layers' channels (the paper: 96, 256, 384, 384, 256) and the hidden FC
     /// width (the paper: 4096).
@@ -12,7 +13,7 @@ struct AlexNetConfig: Codable {
     /// Dropout on the outputs of fc1 and fc2 (§4.2; 0: none).
     var dropout = 0.5
     /// "paper" (N(0, 0.01), bias 1 in conv2/4/5, fc1, fc2), "kaiming" or "pytorch".
-    var init_scheme = "kaiming"
+    var init_scheme = "paper"
     /// See `ImageDatasets.names`.
     var dataset = "fashion-mnist"
     var epochs = 1
