@@ -3,7 +3,7 @@ import Foundation
 /// The plugin ABI version. A plugin returns the number it was built with from
 /// `repro_plugin_abi`; the host refuses any other. Bump it whenever a type or protocol a
 /// plugin uses changes: Swift has no library evolution here, so a mismatch is a crash.
-public let reproPluginABIVersion: Int32 = 1
+public let reproPluginABIVersion: Int32 = 2
 
 /// A paper: its id and the tasks (model + loss + evaluation + drawings) it can build.
 ///
@@ -65,10 +65,14 @@ public protocol TrainingTask: AnyObject {
     func evaluate() throws -> [String: Double]
     /// Writes the task's drawings into `folder` (at the end of a run); returns their file names.
     func draw(in folder: URL, history: MetricsHistory) throws -> [String]
+    /// Metrics of the whole run for `summary.json`, beside the last evaluation's (e.g. steps
+    /// to a training-error threshold, the train−test gap); read off the run's log.
+    func summaryMetrics(history: MetricsHistory) -> [String: Double]
 }
 
 extension TrainingTask {
     public func draw(in folder: URL, history: MetricsHistory) throws -> [String] { [] }
+    public func summaryMetrics(history: MetricsHistory) -> [String: Double] { [:] }
 }
 
 /// A training step's loss and the scalars logged beside it (e.g. batch accuracy).

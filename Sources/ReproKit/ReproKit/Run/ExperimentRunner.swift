@@ -185,6 +185,7 @@ public struct ExperimentRunner {
 
         var metrics = trainer.lastEval
         for (k, v) in trainer.history.finalTrainingMetrics() { metrics[k] = v }
+        for (k, v) in task.summaryMetrics(history: trainer.history) { metrics[k] = v }
         var drawings: [String] = []
         if outcome == .completed {
             drawings = try task.draw(in: folder.url, history: trainer.history)

@@ -39,8 +39,10 @@ public struct ImageClassificationData {
 }
 
 /// Supervised image classification with cross-entropy: batches drawn by a seeded sampler,
-/// crop/flip augmentation, test accuracy and loss, a confusion matrix and a grid of
-/// misclassified test images. ResNet and AlexNet are both this task with their own model.
+/// crop/flip augmentation, test accuracy and loss, a confusion matrix, a grid of sample
+/// predictions and one of misclassified test images, optionally the first layer's filters,
+/// steps to training-error thresholds and the train−test gap. ResNet and AlexNet are both
+/// this task with their own model.
 public final class ImageClassificationTask: TrainingTask {
     public let model: Module
     public let plan: TrainingPlan
@@ -48,19 +50,30 @@ public final class ImageClassificationTask: TrainingTask {
     let sampler: EpochSampler
     /// Predictions of the last evaluation, for the drawings.
     public private(set) var lastPredictions: [Int] = []
+    /// Training-error levels whose steps-to-threshold go into the summary.
+    public let trainErrorThresholds: [Double]
+    /// Evaluate accuracy on the first this many training images too (eval mode, no
+    /// augmentation), giving `train_eval_accuracy` and `generalization_gap`; 0: not.
+    public let trainEvalSubset: Int
+    /// The conv weight drawn as `filters.png` (e.g. "conv1.weight"), if any.
+    public let filtersParameter: String?
 
     /// `plan` is completed with the number of batches per epoch; `schedule` receives the total
     /// number of steps.
     public init(model: Module, data: ImageClassificationData, epochs: Int, optimizer: OptimizerSpec,
                 schedule: (_ totalSteps: Int) -> LRSchedule, decayNormsAndBiases: Bool = true,
-                evalEvery: Int? = nil, rng: RNG) {
+                evalEvery: Int? = nil, logEvery: Int? = nil, trainErrorThresholds: [Double] = [],
+                trainEvalSubset: Int = 0, filtersParameter: String? = nil, rng: RNG) {
         self.model = model
         self.data = data
+        self.trainErrorThresholds = trainErrorThresholds
+        self.trainEvalSubset = Swift.min(trainEvalSubset, data.train.count)
+        self.filtersParameter = filtersParameter
         sampler = EpochSampler(count: data.train.count, batchSize: data.batchSize, rng: rng)
         let perEpoch = sampler.batches
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
                             schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,
-                            evalEvery: evalEvery, logEvery: Swift.max(1, Swift.min(20, perEpoch / 10)),
+                            evalEvery: evalEvery, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
                             bestMetric: "test_accuracy", higherIsBetter: true)
     }
 
@@ -81,19 +94,43 @@ public final class ImageClassificationTask: TrainingTask {
     }
 
     public func evaluate() throws -> [String: Double] {
-        let accuracy = Accuracy(name: "test_accuracy")
-        let loss = MeanMetric(name: "test_loss")
+        let test = try evaluate(data.test, count: data.test.count, prefix: "test")
+        lastPredictions = test.predictions
+        var metrics = test.metrics
+        if trainEvalSubset > 0 {
+            for (k, v) in try evaluate(data.train, count: trainEvalSubset, prefix: "train_eval").metrics { metrics[k] = v }
+        }
+        return metrics
+    }
+
+    /// Accuracy and loss on the first `count` images of `set`, as `<prefix>_accuracy` and
+    /// `<prefix>_loss`.
+    private func evaluate(_ set: LabeledImages, count: Int, prefix: String) throws
+        -> (metrics: [String: Double], predictions: [Int]) {
+        let accuracy = Accuracy(name: prefix + "_accuracy")
+        let loss = MeanMetric(name: prefix + "_loss")
         var predictions: [Int] = []
-        for start in stride(from: 0, to: data.test.count, by: data.evalBatchSize) {
-            let idx = Array(start..<Swift.min(start + data.evalBatchSize, data.test.count))
-            let (x, y) = data.test.batch(indices: idx, mean: data.mean, std: data.std)
+        for start in stride(from: 0, to: count, by: data.evalBatchSize) {
+            let idx = Array(start..<Swift.min(start + data.evalBatchSize, count))
+            let (x, y) = set.batch(indices: idx, mean: data.mean, std: data.std)
             let logits = model(x)
             accuracy.update(logits: logits, targets: y)
             loss.update(Double(crossEntropy(logits, targets: y).item()), weight: Double(y.count))
             predictions += logits.argmax(axis: -1)
         }
-        lastPredictions = predictions
-        return [accuracy.name: accuracy.value, loss.name: loss.value]
+        return ([accuracy.name: accuracy.value, loss.name: loss.value], predictions)
+    }
+
+    /// Steps to each of `trainErrorThresholds`, and with `trainEvalSubset`,
+    /// `generalization_gap` = train_eval_accuracy − test_accuracy at the last evaluation
+    /// (both in eval mode: the on-the-fly training accuracy is lowered by dropout and
+    /// augmentation, which would shrink the gap of exactly the runs that use them).
+    public func summaryMetrics(history: MetricsHistory) -> [String: Double] {
+        var out = history.stepsToTrainError(trainErrorThresholds)
+        if let last = history.lastEval, let train = last["train_eval_accuracy"], let test = last["test_accuracy"] {
+            out["generalization_gap"] = train - test
+        }
+        return out
     }
 
     public func draw(in folder: URL, history: MetricsHistory) throws -> [String] {
@@ -106,8 +143,25 @@ public final class ImageClassificationTask: TrainingTask {
                              showValues: true)
         try cm.canvas.write(to: folder.appendingPathComponent("confusion.png").path)
 
-        let wrong = (0..<data.test.count).filter { lastPredictions[$0] != data.test.labels[$0] }.prefix(32)
         var files = ["confusion.png"]
+        // Sample predictions: the first 32 test images, captions green when right.
+        let sample = Array(0..<Swift.min(32, data.test.count))
+        let (xs, _) = data.test.batch(indices: sample, mean: [0], std: [1])
+        let right = sample.map { lastPredictions[$0] == data.test.labels[$0] }
+        let captions = sample.map { right[$0] ? names[lastPredictions[$0]] : "\(names[lastPredictions[$0]]) (\(names[data.test.labels[$0]]))" }
+        let predictions = try imageGrid(xs, columns: 8, scale: 3, labels: captions,
+                                        labelColors: right.map { $0 ? RGB.green : RGB.red }, normalize: .range(0, 1),
+                                        title: "Test predictions (red: wrong, the true class in brackets)")
+        try predictions.write(to: folder.appendingPathComponent("predictions.png").path)
+        files.append("predictions.png")
+
+        if let name = filtersParameter, let weight = model.namedParameters().first(where: { $0.0 == name })?.1 {
+            let grid = try filterGrid(weight, title: "Learned filters: \(name) \(weight.shape.map(String.init).joined(separator: "×"))")
+            try grid.write(to: folder.appendingPathComponent("filters.png").path)
+            files.append("filters.png")
+        }
+
+        let wrong = (0..<data.test.count).filter { lastPredictions[$0] != data.test.labels[$0] }.prefix(32)
         if !wrong.isEmpty {
             let idx = Array(wrong)
             let (x, _) = data.test.batch(indices: idx, mean: [0], std: [1])
