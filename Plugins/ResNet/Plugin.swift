@@ -9,7 +9,8 @@ struct ResNetConfig: Codable {
     /// "A" (zero-padded identity) or "B" (projection on downsampling).
     var shortcut = "A"
     /// "fashion-mnist" (Debian's package), "cifar10" (`repro data fetch cifar10`), or
-    /// "synthetic-32x32x3" (random CIFAR-shaped images, for `repro bench` only).
+    /// "synthetic-32x32x3" (random CIFAR-shaped images, for `repro bench` only): the names
+    /// of `ImageDatasets`.
     var dataset = "fashion-mnist"
     var epochs = 3
     var batch_size = 128
@@ -44,25 +45,8 @@ func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
     guard c.depth >= 8, (c.depth - 2) % 6 == 0 else {
         throw ConfigError.invalid("depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110), got \(c.depth)")
     }
-    var train: LabeledImages, test: LabeledImages
-    switch c.dataset {
-    case "fashion-mnist":
-        train = try FashionMNIST.load(split: .train); test = try FashionMNIST.load(split: .test)
-    case "cifar10":
-        train = try CIFAR10.load(split: .train); test = try CIFAR10.load(split: .test)
-    case "synthetic-32x32x3":
-        var data = context.rng.split(3)
-        func random(_ n: Int) -> LabeledImages {
-            LabeledImages(images: (0..<n * 3072).map { _ in UInt8(truncatingIfNeeded: data.next()) }, count: n,
-                          channels: 3, height: 32, width: 32, labels: (0..<n).map { _ in data.int(below: 10) },
-                          classNames: CIFAR10.classNames)
-        }
-        train = random(4096); test = random(512)
-    default:
-        throw ConfigError.invalid("dataset must be \"fashion-mnist\", \"cifar10\" or \"synthetic-32x32x3\", got \"\(c.dataset)\"")
-    }
-    if c.train_subset > 0 { train = train.subset(c.train_subset) }
-    if c.test_subset > 0 { test = test.subset(c.test_subset) }
+    let (train, test) = try ImageDatasets.load(c.dataset, trainSubset: c.train_subset, testSubset: c.test_subset,
+                                               rng: context.rng.split(3))
     let stats = ImageClassificationData.statistics(train)
     let data = ImageClassificationData(train: train, test: test, mean: stats.mean, std: stats.std,
                                        batchSize: c.batch_size, cropPadding: c.crop_padding,
