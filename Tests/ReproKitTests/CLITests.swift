@@ -308,12 +308,9 @@ final class CLITests: XCTestCase {
 
     // MARK: Ctrl-C and resume
 
-    /// Ctrl-C in a study stops the whole study (not just the variant it is in), says how to
-    /// finish that run, writes what it has and exits 130.
-    func testCtrlCStopsAStudy() throws {
-        let running = try Running(["run", "selftest-claims", "--seed", "4", "--set", "slow_ms=15"],
-                                  papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
-        let dir = artifacts.appendingPathComponent("selftest-claims/narrow")
+    /// Returns once the first run folder under `dir` has logged two records (or the run ended,
+    /// or a minute passed): the moment to press Ctrl-C mid-training.
+    private func waitUntilTraining(_ running: Running, in dir: URL) {
         let deadline = Date().addingTimeInterval(60)
         func logged() -> Bool {
             guard let runs = try? FileManager.default.contentsOfDirectory(atPath: dir.path), let name = runs.first,
@@ -322,6 +319,14 @@ final class CLITests: XCTestCase {
             return text.split(separator: "\n").count >= 2
         }
         while !logged() && running.process.isRunning && Date() < deadline { usleep(20_000) }
+    }
+
+    /// Ctrl-C in a study stops the whole study (not just the variant it is in), says how to
+    /// finish that run, writes what it has and exits 130.
+    func testCtrlCStopsAStudy() throws {
+        let running = try Running(["run", "selftest-claims", "--seed", "4", "--set", "slow_ms=15"],
+                                  papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
+        waitUntilTraining(running, in: artifacts.appendingPathComponent("selftest-claims/narrow"))
         XCTAssertTrue(running.process.isRunning, "the study ended before it could be interrupted")
         kill(running.process.processIdentifier, SIGINT)
         let o = running.wait()
@@ -346,15 +351,7 @@ final class CLITests: XCTestCase {
         let running = try Running(["run", "selftest-mini", "--seed", "5", "--set", "slow_ms=15"],
                                   papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
         // Wait until training is under way (the first logged interval), then press Ctrl-C.
-        let dir = artifacts.appendingPathComponent("selftest-mini")
-        let deadline = Date().addingTimeInterval(60)
-        func logged() -> Bool {
-            guard let runs = try? FileManager.default.contentsOfDirectory(atPath: dir.path), let name = runs.first,
-                  let text = try? String(contentsOf: dir.appendingPathComponent(name + "/metrics.jsonl"), encoding: .utf8)
-            else { return false }
-            return text.split(separator: "\n").count >= 2
-        }
-        while !logged() && running.process.isRunning && Date() < deadline { usleep(20_000) }
+        waitUntilTraining(running, in: artifacts.appendingPathComponent("selftest-mini"))
         XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
         kill(running.process.processIdentifier, SIGINT)
         let o = running.wait()

@@ -1,25 +1,9 @@
-/// ReLU fused into the op before it, for the conv → BN → ReLU and residual add → ReLU pairs
-/// of ResNets: one pass over memory instead of two in the forward, and in the backward the
+/// ReLU fused into the batch norm before it, for the BN → ReLU and BN → residual add → ReLU
+/// ends of ResNet's convolutions: one pass over memory instead of two in the forward, and in the backward the
 /// ReLU mask is applied while the gradient is read rather than written out first.
 ///
 /// Results equal the unfused ops' bit for bit: the same expressions in the same order, the
 /// mask being the sign of the same value.
-
-extension Tensor {
-    /// relu(self + other) for tensors of one shape. Backward: g·[out > 0] to both inputs.
-    public func addRelu(_ other: Tensor) -> Tensor {
-        precondition(shape == other.shape, "addRelu: shapes \(shape) and \(other.shape) differ")
-        let out = Tensor(uninitializedShape: shape)
-        FusedReLUKernels.addRelu(data, other.data, out.data, count)
-        let y = out.detached(), a = self, b = other
-        return out.recordingGrad(inputs: [a, b]) { g in
-            let gm = Tensor(uninitializedShape: y.shape)
-            FusedReLUKernels.reluGrad(y.data, g.data, gm.data, y.count)
-            a.accumulateGrad(gm)
-            b.accumulateGrad(gm)
-        }
-    }
-}
 
 /// The loops. The masks are taken from y = x·a + s recomputed exactly as the forward computed
 /// it, so the backward needs no copy of the output.
@@ -30,45 +14,6 @@ enum FusedReLUKernels {
 
     @inline(__always) static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    }
-
-    /// o = max(0, a + b).
-    @inline(never)
-    static func addRelu(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-        Threads.pool.parallelFor(n, grain: Kernels.grain) { r in
-            addReluRow(a + r.lowerBound, b + r.lowerBound, o + r.lowerBound, r.count)
-        }
-    }
-
-    @inline(never)
-    static func addReluRow(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-        let zero = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= n {
-            let v = load(a + i) + load(b + i)
-            store(zero.replacing(with: v, where: v .> zero), o + i)
-            i += 8
-        }
-        while i < n { let v = a[i] + b[i]; o[i] = v > 0 ? v : 0; i += 1 }
-    }
-
-    /// o = g where y > 0, else 0.
-    @inline(never)
-    static func reluGrad(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-        Threads.pool.parallelFor(n, grain: Kernels.grain) { r in
-            reluGradRow(y + r.lowerBound, g + r.lowerBound, o + r.lowerBound, r.count)
-        }
-    }
-
-    @inline(never)
-    static func reluGradRow(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
-        let zero = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= n {
-            store(zero.replacing(with: load(g + i), where: load(y + i) .> zero), o + i)
-            i += 8
-        }
-        while i < n { o[i] = y[i] > 0 ? g[i] : 0; i += 1 }
     }
 
     /// out = max(0, x·a[c] + s[c]) over [outer, C, inner].

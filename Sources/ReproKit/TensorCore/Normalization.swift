@@ -96,7 +96,7 @@ private func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean:
         var g = gOut
         if let y {
             g = Tensor(uninitializedShape: x.shape)
-            FusedReLUKernels.reluGrad(y.data, gOut.data, g.data, g.count)
+            UnaryKernels.applyGrad(.reluY, y.data, gOut.data, g.data, g.count)
         }
         if let residual, residual.tracksGrad { residual.accumulateGrad(g) }
         let sg = Tensor(uninitializedShape: [c]), sgx = Tensor(uninitializedShape: [c])

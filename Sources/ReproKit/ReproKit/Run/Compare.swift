@@ -45,12 +45,7 @@ public struct Comparison {
                     continue
                 }
                 // No study yet: the mean over every completed run of each variant.
-                var means: [String: [String: Double]] = [:]
-                for (variant, _) in e.variants {
-                    let vs = runs.filter { $0.variant == variant && $0.outcome == "completed" }
-                    let values = vs.compactMap { $0.metrics[claim.metric] }
-                    if !values.isEmpty { means[variant, default: [:]][claim.metric] = values.reduce(0, +) / Double(values.count) }
-                }
+                let means = StudyOutcome.means(Dictionary(grouping: runs.filter { $0.variant != nil }) { $0.variant! })
                 let verdict: String, seen: String
                 if let v = try? claim.evaluate(means: means, quick: quick) {
                     seen = v.text

@@ -33,6 +33,19 @@ public struct StudyOutcome: Codable, Equatable {
     public var seconds: Double
     public var studyDirectory: String
 
+    /// Each metric's mean over the completed runs of each variant (variants with none left out).
+    public static func means(_ runs: [String: [RunSummary]]) -> [String: [String: Double]] {
+        var out: [String: [String: Double]] = [:]
+        for (variant, summaries) in runs {
+            let done = summaries.filter { $0.outcome == "completed" }
+            guard !done.isEmpty else { continue }
+            var sums: [String: Double] = [:], counts: [String: Int] = [:]
+            for s in done { for (k, v) in s.metrics { sums[k, default: 0] += v; counts[k, default: 0] += 1 } }
+            out[variant] = sums.reduce(into: [:]) { $0[$1.key] = $1.value / Double(counts[$1.key]!) }
+        }
+        return out
+    }
+
     /// True when every run completed, every claim's outcome is the recorded one and every
     /// variant assertion passed.
     public var passed: Bool {
@@ -75,14 +88,7 @@ extension ExperimentRunner {
             }
         }
 
-        var means: [String: [String: Double]] = [:]
-        for (variant, summaries) in runs {
-            let done = summaries.filter { $0.outcome == "completed" }
-            guard !done.isEmpty else { continue }
-            var sums: [String: Double] = [:], counts: [String: Int] = [:]
-            for s in done { for (k, v) in s.metrics { sums[k, default: 0] += v; counts[k, default: 0] += 1 } }
-            means[variant] = sums.reduce(into: [:]) { $0[$1.key] = $1.value / Double(counts[$1.key]!) }
-        }
+        let means = StudyOutcome.means(runs)
         let claims: [StudyOutcome.ClaimRow] = e.claims.map { c in
             var row = StudyOutcome.ClaimRow(statement: c.statement, paper: c.paper, compare: c.compareText,
                                             recorded: c.recordedText(quick: quick), observed: nil,
