@@ -51,6 +51,7 @@ enum ConvEngine {
     /// y[N, O, Ho, Wo] = conv(x, w) (+ bias).
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         _ s: ConvShape, _ y: UnsafeMutablePointer<Float>) {
+        if Conv3x3Direct.applies(s) { return Conv3x3Direct.forward(x, w, bias: bias, s, y) }
         runShares(s.n, shares(s.n)) { _, images in forwardImages(x, w, bias: bias, s, y, images) }
     }
 
@@ -159,6 +160,7 @@ enum ConvEngine {
                          _ s: ConvShape, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         guard dx != nil || dw != nil else { return }
         precondition(dw == nil || x != nil, "weight gradient needs the input")
+        if Conv3x3Direct.applies(s) { return Conv3x3Direct.backward(x: x, dy: dy, w: w, s, dx: dx, dw: dw) }
         if let dxOut = dx, let flipped = flippedShape(s) {
             // Stride 1: dX is a plain convolution of dY with the rotated weight, an im2col +
             // GEMM with inner size O·kh·kw instead of a GEMM with inner size O + col2im.
