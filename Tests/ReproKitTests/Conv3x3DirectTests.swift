@@ -60,4 +60,20 @@ final class Conv3x3DirectTests: XCTestCase {
             XCTAssertEqual(y[(i * h + oh) * w + ow], Float(rows * cols * c), "(\(oh), \(ow))")
         } } }
     }
+
+    func testGradientsAreBitIdenticalRunToRunAcrossThreads() throws {
+        // Threads take images as they free up, so which thread sums which images varies; the
+        // dW partials are per group of images and summed in order, so the result must not.
+        try XCTSkipUnless(Conv3x3Direct.available, "this CPU has no AVX-512; only the im2col path runs")
+        let saved = Threads.count
+        Threads.set(2)
+        defer { Threads.set(saved) }
+        let first = try run([64, 16, 16, 16], o: 16, bias: false, seed: 1200, direct: true)
+        for _ in 0..<3 {
+            let again = try run([64, 16, 16, 16], o: 16, bias: false, seed: 1200, direct: true)
+            XCTAssertEqual(again.dw, first.dw)
+            XCTAssertEqual(again.dx, first.dx)
+            XCTAssertEqual(again.y, first.y)
+        }
+    }
 }

@@ -7,8 +7,8 @@ internal import CKernels
 /// (9 copies of the input) and OpenBLAS's packing of them.
 ///
 /// dX is the forward kernel run on padded dY with the rotated, channel-swapped weight.
-/// Images are split across the pool's threads as in `ConvEngine`; CPUs without AVX-512,
-/// and every other convolution shape, keep the im2col + sgemm path.
+/// Threads take images (or dW's groups of images) one at a time (`dynamicFor`), each with
+/// its own scratch. CPUs without AVX-512, and every other shape, keep im2col + sgemm.
 public enum Conv3x3Direct {
     /// Whether this CPU runs the kernels.
     public static let available = repro_conv3x3_available() != 0
@@ -44,32 +44,34 @@ public enum Conv3x3Direct {
         let weightGrad = dw != nil && x != nil
         let ps = planeStride(s), perImage = ((weightGrad ? s.c : 0) + s.o) * ps
         let group = max(1, min(s.n, groupBudget / perImage))
-        let shares = ConvEngine.shares(s.n), count = s.o * s.c * 9
-        let partials: [Tensor] = weightGrad ? (0..<shares).map { _ in Tensor(shape: [count], repeating: 0) } : []
+        let workers = Threads.count, count = s.o * s.c * 9, groups = (s.n + group - 1) / group
+        // One dW partial per group, summed in group order after: which thread took which group
+        // varies from run to run, and the sum must not.
+        let partials: [Tensor] = weightGrad ? (0..<groups).map { _ in Tensor(uninitializedShape: [count]) } : []
+        let dyp = (0..<workers).map { _ in Tensor(uninitializedShape: [group * s.o * ps]) }
+        let xp: [Tensor] = weightGrad ? (0..<workers).map { _ in Tensor(uninitializedShape: [group * s.c * ps]) } : []
+        let grids: [Tensor] = flipped == nil ? []
+            : (0..<workers).map { _ in Tensor(uninitializedShape: [repro_conv3x3_grid_count(Int32(s.c), Int32(s.h), Int32(s.w))]) }
         let (c, h, wd) = (Int32(s.c), Int32(s.h), Int32(s.w))
-        ConvEngine.runShares(s.n, shares) { t, images in
-            let dyp = Tensor(uninitializedShape: [group * s.o * ps])
-            let xp: Tensor? = weightGrad ? Tensor(uninitializedShape: [group * s.c * ps]) : nil
-            let grid: Tensor? = flipped == nil ? nil
-                : Tensor(uninitializedShape: [repro_conv3x3_grid_count(c, h, wd)])
-            for n0 in stride(from: images.lowerBound, to: images.upperBound, by: group) {
-                let b = min(group, images.upperBound - n0)
-                repro_conv3x3_pad(dy + n0 * s.o * s.p, Int32(b * s.o), h, wd, ps, dyp.data)
-                if let dx, let flipped, let grid {
-                    for i in 0..<b {
-                        repro_conv3x3_forward(dyp.data + i * s.o * ps, Int32(s.o), h, wd, ps, flipped.data,
-                                              c, grid.data, dx + (n0 + i) * s.c * s.hw)
-                    }
+        Threads.pool.dynamicFor(groups) { t, item in
+            let n0 = item * group, b = min(group, s.n - n0)
+            repro_conv3x3_pad(dy + n0 * s.o * s.p, Int32(b * s.o), h, wd, ps, dyp[t].data)
+            if let dx, let flipped {
+                for i in 0..<b {
+                    repro_conv3x3_forward(dyp[t].data + i * s.o * ps, Int32(s.o), h, wd, ps, flipped.data,
+                                          c, grids[t].data, dx + (n0 + i) * s.c * s.hw)
                 }
-                if let xp, let x {
-                    repro_conv3x3_pad(x + n0 * s.c * s.hw, Int32(b * s.c), h, wd, ps, xp.data)
-                    repro_conv3x3_weight_grad(xp.data, dyp.data, Int32(b), c, Int32(s.o), h, wd, ps,
-                                              partials[t].data)
-                }
+            }
+            if weightGrad, let x {
+                repro_conv3x3_pad(x + n0 * s.c * s.hw, Int32(b * s.c), h, wd, ps, xp[t].data)
+                partials[item].data.initialize(repeating: 0, count: count)
+                repro_conv3x3_weight_grad(xp[t].data, dyp[t].data, Int32(b), c, Int32(s.o), h, wd, ps,
+                                          partials[item].data)
             }
         }
         guard let dw, weightGrad else { return }
-        dw.update(from: partials[0].data, count: count)
+        guard let first = partials.first else { return dw.initialize(repeating: 0, count: count) }
+        dw.update(from: first.data, count: count)
         for p in partials.dropFirst() { Kernels.addInPlace(dw, p.data, count) }
     }
 
@@ -86,15 +88,15 @@ public enum Conv3x3Direct {
     /// out[N, o, H, W] = conv(input[N, c, H, W], packed), one padded image at a time per thread.
     private static func run(_ input: UnsafePointer<Float>, packed: UnsafePointer<Float>, c: Int, o: Int,
                             _ s: ConvShape, _ out: UnsafeMutablePointer<Float>) {
-        let ps = planeStride(s), hw = s.hw
-        ConvEngine.runShares(s.n, ConvEngine.shares(s.n)) { _, images in
-            let xp = Tensor(uninitializedShape: [c * ps])
-            let grid = Tensor(uninitializedShape: [repro_conv3x3_grid_count(Int32(o), Int32(s.h), Int32(s.w))])
-            for i in images {
-                repro_conv3x3_pad(input + i * c * hw, Int32(c), Int32(s.h), Int32(s.w), ps, xp.data)
-                repro_conv3x3_forward(xp.data, Int32(c), Int32(s.h), Int32(s.w), ps, packed,
-                                      Int32(o), grid.data, out + i * o * hw)
-            }
+        let ps = planeStride(s), hw = s.hw, workers = Threads.count
+        let xp = (0..<workers).map { _ in Tensor(uninitializedShape: [c * ps]) }
+        let grid = (0..<workers).map { _ in
+            Tensor(uninitializedShape: [repro_conv3x3_grid_count(Int32(o), Int32(s.h), Int32(s.w))])
+        }
+        Threads.pool.dynamicFor(s.n) { t, i in
+            repro_conv3x3_pad(input + i * c * hw, Int32(c), Int32(s.h), Int32(s.w), ps, xp[t].data)
+            repro_conv3x3_forward(xp[t].data, Int32(c), Int32(s.h), Int32(s.w), ps, packed,
+                                  Int32(o), grid[t].data, out + i * o * hw)
         }
     }
 }
