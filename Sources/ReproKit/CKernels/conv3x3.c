@@ -74,12 +74,19 @@ AVX512 static inline void copy_row(float *dst, const float *src, int n) {
     }
 }
 
+// dst[0..<n] = 0, for the same reason.
+AVX512 static inline void zero_row(float *dst, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_setzero_ps());
+    if (i < n) _mm512_mask_storeu_ps(dst + i, (__mmask16)((1u << (n - i)) - 1), _mm512_setzero_ps());
+}
+
 AVX512 static void pad_avx512(const float *x, int planes, int h, int w, long ps, float *xp) {
     long wp = w + 2;
     for (int p = 0; p < planes; p++) {
         const float *s = x + (long)p * h * w;
         float *d = xp + (long)p * ps;
-        memset(d, 0, (size_t)(wp + 1) * sizeof(float));
+        zero_row(d, wp + 1);
         for (int ih = 0; ih < h; ih++) {
             float *row = d + (ih + 1) * wp + 1;
             copy_row(row, s + (long)ih * w, w);
@@ -87,7 +94,7 @@ AVX512 static void pad_avx512(const float *x, int planes, int h, int w, long ps,
             row[w + 1] = 0.0f;
         }
         long tail = (long)(h + 1) * wp + 1;
-        memset(d + tail, 0, (size_t)(ps - tail) * sizeof(float));
+        zero_row(d + tail, ps - tail);
     }
 }
 #endif

@@ -14,11 +14,11 @@
 /// The convolution GEMM driver, shared by `conv2d` and `convTranspose2d` (whose forward is
 /// this backward-data pass and whose backward-data is this forward).
 ///
-/// Threads: with at least as many images as threads, each pool thread takes its own share of
-/// the images and runs im2col and single-threaded GEMMs on them, OpenBLAS being held to one
+/// Threads: with several images, pool threads take shares of the images (a few per thread,
+/// each taken when a thread frees up) and run im2col and single-threaded GEMMs on them, OpenBLAS being held to one
 /// thread for the duration (so the cores are never oversubscribed). Small per-image GEMMs
 /// then need no cross-thread hand-off, and each core's column buffer stays in its own L2.
-/// With fewer images, the kernels split across the pool and OpenBLAS threads each GEMM.
+/// With one image, the kernels split across the pool and OpenBLAS threads each GEMM.
 enum ConvEngine {
     /// The column buffer's size limit in floats (512 KB): small enough to stay in L2 between
     /// im2col and the GEMM that reads it, which measured faster than wider GEMMs.
@@ -34,18 +34,20 @@ enum ConvEngine {
 
     static func perImage(_ s: ConvShape) -> Bool { s.isPointwise || s.p >= perImageMinPixels }
 
-    static func shares(_ n: Int) -> Int { imageParallel ? max(1, min(Threads.count, n)) : 1 }
+    /// Shares of the images: a few per thread, taken as threads free up (`dynamicFor`), so a
+    /// slower core does not hold up the other; results are summed per share, in share order.
+    static func shares(_ n: Int) -> Int {
+        imageParallel && Threads.count > 1 ? max(1, min(Threads.count * 4, n)) : 1
+    }
 
-    /// Runs body(share, images) for `shares` contiguous shares of 0..<n, one per pool thread,
+    /// Runs body(share, images) for `shares` contiguous shares of 0..<n on the pool's threads,
     /// with OpenBLAS single-threaded meanwhile; one share runs on this thread as is.
     static func runShares(_ n: Int, _ shares: Int, _ body: (Int, Range<Int>) -> Void) {
         if shares <= 1 { body(0, 0..<n); return }
         let saved = OpenBLAS.threads
         OpenBLAS.threads = 1
         defer { OpenBLAS.threads = saved }
-        Threads.pool.parallelFor(shares, grain: 1) { r in
-            for t in r { body(t, (t * n / shares)..<((t + 1) * n / shares)) }
-        }
+        Threads.pool.dynamicFor(shares) { _, t in body(t, (t * n / shares)..<((t + 1) * n / shares)) }
     }
 
     /// y[N, O, Ho, Wo] = conv(x, w) (+ bias).
