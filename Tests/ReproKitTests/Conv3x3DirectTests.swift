@@ -76,4 +76,15 @@ final class Conv3x3DirectTests: XCTestCase {
             XCTAssertEqual(again.y, first.y)
         }
     }
+
+    func testRunFoldersRecordWhichKernelsRan() {
+        // config.json's versions say which convolution path produced the numbers.
+        let saved = Conv3x3Direct.enabled
+        defer { Conv3x3Direct.enabled = saved }
+        Conv3x3Direct.enabled = true
+        XCTAssertEqual(Provenance.versions()["conv3x3"],
+                       Conv3x3Direct.available ? "AVX-512 direct kernels" : "im2col + sgemm")
+        Conv3x3Direct.enabled = false
+        XCTAssertEqual(Provenance.versions()["conv3x3"], "im2col + sgemm")
+    }
 }

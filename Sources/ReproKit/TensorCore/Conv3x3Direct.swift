@@ -17,6 +17,11 @@ public enum Conv3x3Direct {
     /// Padded floats of images processed together for dW (512 KB, an L2's share).
     static let groupBudget = 1 << 17
 
+    /// What runs 3×3 stride-1 convolutions now, for run folders and benchmarks.
+    public static var kernelName: String {
+        available && enabled ? "AVX-512 direct kernels" : "im2col + sgemm"
+    }
+
     static func applies(_ s: ConvShape) -> Bool {
         enabled && available && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1
             && s.ph == 1 && s.pw == 1 && s.dh == 1 && s.dw == 1 && s.groups == 1

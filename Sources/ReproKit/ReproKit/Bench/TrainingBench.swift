@@ -35,6 +35,6 @@ public enum TrainingBench {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         return BenchResult(bench: e.name, case: "train_step", shape: label, threads: threads, seconds: seconds / Double(steps),
                            itemsPerSecond: Double(examples) / seconds,
-                           note: "\(steps) steps, best step \(Int(bestRate.rounded()))/s; \(config.keys.filter { overrides.joined().contains($0) }.map { "\($0)=\(config[$0]!.plainText)" }.joined(separator: " "))")
+                           note: "\(steps) steps, best step \(Int(bestRate.rounded()))/s, 3×3 conv: \(Conv3x3Direct.kernelName); \(config.keys.filter { overrides.joined().contains($0) }.map { "\($0)=\(config[$0]!.plainText)" }.joined(separator: " "))")
     }
 }

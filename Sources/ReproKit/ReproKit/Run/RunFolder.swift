@@ -126,6 +126,7 @@ public enum Provenance {
         #endif
         v["openblas"] = OpenBLAS.buildConfig
         v["openblas-core"] = OpenBLAS.coreName + (OpenBLAS.chosenCoreType.map { " (set by repro: OPENBLAS_CORETYPE=\($0))" } ?? "")
+        v["conv3x3"] = Conv3x3Direct.kernelName
         return v
     }
 
