@@ -3,7 +3,7 @@ import ReproKit
 
 /// The AVX-512 3×3 kernels must give what the im2col + sgemm path gives (itself checked
 /// against direct loops in ConvBackwardTests) for forward, dX and dW, across image sizes
-/// whose padded rows do not fill a 32-pixel tile, channel counts that are not multiples of
+/// whose padded rows do not fill a 48-pixel tile, channel counts that are not multiples of
 /// the kernel's 8-channel block, batches split over threads and grouped for dW, and bias.
 final class Conv3x3DirectTests: XCTestCase {
     private struct Result { var y: [Float], dx: [Float], dw: [Float], db: [Float]? }
@@ -28,7 +28,7 @@ final class Conv3x3DirectTests: XCTestCase {
         let configs: [([Int], Int, Bool)] = [
             ([3, 1, 28, 28], 16, false),   // resnet-mini's stem: one input channel
             ([2, 16, 32, 32], 16, false),  // CIFAR stage 1
-            ([5, 32, 14, 14], 32, false),  // grid rows (16) straddle the 32-pixel tiles
+            ([5, 32, 14, 14], 32, false),  // grid rows (16) straddle the 48-pixel tiles
             ([3, 24, 7, 7], 48, true),     // AlexNet-mini widths, bias
             ([4, 5, 8, 8], 3, false),      // fewer outputs than one 8-channel block
             ([2, 3, 5, 11], 10, true),     // non-square, odd sizes, a partial second block
@@ -61,7 +61,7 @@ final class Conv3x3DirectTests: XCTestCase {
         } } }
     }
 
-    func testGradientsAreBitIdenticalRunToRunAcrossThreads() throws {
+    func testGradientsAreBitIdenticalRunToRunAndAcrossThreadCounts() throws {
         // Threads take images as they free up, so which thread sums which images varies; the
         // dW partials are per group of images and summed in order, so the result must not.
         try XCTSkipUnless(Conv3x3Direct.available, "this CPU has no AVX-512; only the im2col path runs")
@@ -69,6 +69,11 @@ final class Conv3x3DirectTests: XCTestCase {
         Threads.set(2)
         defer { Threads.set(saved) }
         let first = try run([64, 16, 16, 16], o: 16, bias: false, seed: 1200, direct: true)
+        // The batch's slices depend on the batch alone, so one thread sums the same way too.
+        Threads.set(1)
+        let single = try run([64, 16, 16, 16], o: 16, bias: false, seed: 1200, direct: true)
+        Threads.set(2)
+        XCTAssertEqual(single.dw, first.dw)
         for _ in 0..<3 {
             let again = try run([64, 16, 16, 16], o: 16, bias: false, seed: 1200, direct: true)
             XCTAssertEqual(again.dw, first.dw)

@@ -2,20 +2,25 @@ internal import CKernels
 
 /// 3×3, stride-1, padding-1 convolutions (ResNet's and VGG's "same" 3×3) without im2col:
 /// AVX-512 kernels in `CKernels/conv3x3.c` read zero-padded planes directly, keeping an
-/// 8-channel × 32-pixel output tile in registers (forward and dX), or 2 × 9 weight-gradient
+/// 8-channel × 48-pixel output tile in registers (forward and dX), or 3 × 9 weight-gradient
 /// accumulators (dW). For the 16–64-channel layers of CIFAR-sized nets this replaces im2col
 /// (9 copies of the input) and OpenBLAS's packing of them.
 ///
 /// dX is the forward kernel run on padded dY with the rotated, channel-swapped weight.
-/// Threads take images (or dW's groups of images) one at a time (`dynamicFor`), each with
-/// its own scratch. CPUs without AVX-512, and every other shape, keep im2col + sgemm.
+/// Threads take images (backward: slices of the batch) as they free up (`dynamicFor`), each
+/// with its own scratch. CPUs without AVX-512, and every other shape, keep im2col + sgemm.
 public enum Conv3x3Direct {
     /// Whether this CPU runs the kernels.
     public static let available = repro_conv3x3_available() != 0
     /// Set to false to run every convolution through im2col + sgemm (tests compare the two).
     nonisolated(unsafe) public static var enabled = true
-    /// Padded floats of images processed together for dW (512 KB, an L2's share).
+    /// Padded floats of images processed together in the backward pass (512 KB, an L2's share).
     static let groupBudget = 1 << 17
+    /// The backward pass's work items: contiguous slices of the batch, each summing its own
+    /// dW partial. A fixed count (not one per group, not one per thread) bounds the partials'
+    /// memory for wide layers, leaves threads something to balance, and keeps dW independent
+    /// of which thread took which slice.
+    static let backwardSlices = 16
 
     /// What runs 3×3 stride-1 convolutions now, for run folders and benchmarks.
     public static var kernelName: String {
@@ -48,33 +53,36 @@ public enum Conv3x3Direct {
         }
         let weightGrad = dw != nil && x != nil
         let ps = planeStride(s), perImage = ((weightGrad ? s.c : 0) + s.o) * ps
-        let group = max(1, min(s.n, groupBudget / perImage))
-        let workers = Threads.count, count = s.o * s.c * 9, groups = (s.n + group - 1) / group
-        // One dW partial per group, summed in group order after: which thread took which group
-        // varies from run to run, and the sum must not.
-        let partials: [Tensor] = weightGrad ? (0..<groups).map { _ in Tensor(uninitializedShape: [count]) } : []
+        // Images padded together; at least 8 groups in a batch of 8 or more, so that both
+        // threads get work in small batches too.
+        let group = max(1, min(s.n / 8, groupBudget / perImage))
+        let groups = (s.n + group - 1) / group, slices = min(groups, backwardSlices)
+        let workers = Threads.count, count = s.o * s.c * 9
+        let partials: [Tensor] = weightGrad ? (0..<slices).map { _ in Tensor(shape: [count], repeating: 0) } : []
         let dyp = (0..<workers).map { _ in Tensor(uninitializedShape: [group * s.o * ps]) }
         let xp: [Tensor] = weightGrad ? (0..<workers).map { _ in Tensor(uninitializedShape: [group * s.c * ps]) } : []
         let grids: [Tensor] = flipped == nil ? []
             : (0..<workers).map { _ in Tensor(uninitializedShape: [repro_conv3x3_grid_count(Int32(s.c), Int32(s.h), Int32(s.w))]) }
         let (c, h, wd) = (Int32(s.c), Int32(s.h), Int32(s.w))
-        Threads.pool.dynamicFor(groups) { t, item in
-            let n0 = item * group, b = min(group, s.n - n0)
-            repro_conv3x3_pad(dy + n0 * s.o * s.p, Int32(b * s.o), h, wd, ps, dyp[t].data)
-            if let dx, let flipped {
-                for i in 0..<b {
-                    repro_conv3x3_forward(dyp[t].data + i * s.o * ps, Int32(s.o), h, wd, ps, flipped.data,
-                                          c, grids[t].data, dx + (n0 + i) * s.c * s.hw)
+        Threads.pool.dynamicFor(slices) { t, slice in
+            for g in (slice * groups / slices)..<((slice + 1) * groups / slices) {
+                let n0 = g * group, b = min(group, s.n - n0)
+                repro_conv3x3_pad(dy + n0 * s.o * s.p, Int32(b * s.o), h, wd, ps, dyp[t].data)
+                if let dx, let flipped {
+                    for i in 0..<b {
+                        repro_conv3x3_forward(dyp[t].data + i * s.o * ps, Int32(s.o), h, wd, ps, flipped.data,
+                                              c, grids[t].data, dx + (n0 + i) * s.c * s.hw)
+                    }
                 }
-            }
-            if weightGrad, let x {
-                repro_conv3x3_pad(x + n0 * s.c * s.hw, Int32(b * s.c), h, wd, ps, xp[t].data)
-                partials[item].data.initialize(repeating: 0, count: count)
-                repro_conv3x3_weight_grad(xp[t].data, dyp[t].data, Int32(b), c, Int32(s.o), h, wd, ps,
-                                          partials[item].data)
+                if weightGrad, let x {
+                    repro_conv3x3_pad(x + n0 * s.c * s.hw, Int32(b * s.c), h, wd, ps, xp[t].data)
+                    repro_conv3x3_weight_grad(xp[t].data, dyp[t].data, Int32(b), c, Int32(s.o), h, wd, ps,
+                                              partials[slice].data)
+                }
             }
         }
         guard let dw, weightGrad else { return }
+        // Summed in slice order: the same dW whichever thread took which slice.
         guard let first = partials.first else { return dw.initialize(repeating: 0, count: count) }
         dw.update(from: first.data, count: count)
         for p in partials.dropFirst() { Kernels.addInPlace(dw, p.data, count) }

@@ -2,8 +2,8 @@ import Foundation
 
 /// One persistent pool of worker threads for the element-wise and convolution kernels.
 ///
-/// `parallelFor` splits work into as many chunks as there are threads; the calling thread
-/// runs chunk 0 itself. OpenBLAS has threads of its own: `Threads.set(_:)` sizes both to the
+/// `parallelFor` and `dynamicFor` hand out pieces of work to the threads as they free up;
+/// the calling thread works too. OpenBLAS has threads of its own: `Threads.set(_:)` sizes both to the
 /// same number, and our kernels never call sgemm from inside a parallel region, so the two
 /// never run at once and never oversubscribe the cores.
 public final class ThreadPool: @unchecked Sendable {
@@ -90,8 +90,8 @@ extension ThreadPool {
     /// item as soon as it finished one; `worker` (0..<threads) indexes per-thread scratch.
     ///
     /// For coarse items such as one image's convolution. A VM's second vCPU often shares a
-    /// physical core with a neighbour and runs 20–30% slower; an even split (`parallelFor`)
-    /// then waits for it, and two threads gave 1.45× one thread instead of ~1.8×.
+    /// physical core with a neighbour and runs 20–30% slower; an even split (as `parallelFor`
+    /// was) then waits for it, and two threads gave 1.45× one thread instead of ~1.8×.
     public func dynamicFor(_ count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         guard count > 0 else { return }
         if threads == 1 || count == 1 || Threads.inParallelRegion {
