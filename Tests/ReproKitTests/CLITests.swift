@@ -308,6 +308,16 @@ final class CLITests: XCTestCase {
 
     // MARK: Ctrl-C and resume
 
+    /// Starts `repro args`, presses Ctrl-C once the first run folder under `trainingIn` has
+    /// logged two records, and returns what it printed on exit.
+    private func interruptMidTraining(_ args: [String], trainingIn dir: URL) throws -> Output {
+        let running = try Running(args, papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
+        waitUntilTraining(running, in: dir)
+        XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
+        kill(running.process.processIdentifier, SIGINT)
+        return running.wait()
+    }
+
     /// Returns once the first run folder under `dir` has logged two records (or the run ended,
     /// or a minute passed): the moment to press Ctrl-C mid-training.
     private func waitUntilTraining(_ running: Running, in dir: URL) {
@@ -324,12 +334,8 @@ final class CLITests: XCTestCase {
     /// Ctrl-C in a study stops the whole study (not just the variant it is in), says how to
     /// finish that run, writes what it has and exits 130.
     func testCtrlCStopsAStudy() throws {
-        let running = try Running(["run", "selftest-claims", "--seed", "4", "--set", "slow_ms=15"],
-                                  papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
-        waitUntilTraining(running, in: artifacts.appendingPathComponent("selftest-claims/narrow"))
-        XCTAssertTrue(running.process.isRunning, "the study ended before it could be interrupted")
-        kill(running.process.processIdentifier, SIGINT)
-        let o = running.wait()
+        let o = try interruptMidTraining(["run", "selftest-claims", "--seed", "4", "--set", "slow_ms=15"],
+                                         trainingIn: artifacts.appendingPathComponent("selftest-claims/narrow"))
         XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
         let folder = try XCTUnwrap(o.runFolder, o.stdout)
         XCTAssertTrue(o.stdout.contains("interrupted in variant narrow, seed 4; finish that run with `repro resume \(folder.path)`"), o.stdout)
@@ -348,13 +354,8 @@ final class CLITests: XCTestCase {
     /// SIGINT mid-run saves a checkpoint, prints how to resume and exits 130; `repro resume`
     /// then finishes with exactly the parameters of a run never interrupted.
     func testCtrlCSavesAndResumeMatchesUninterruptedRun() throws {
-        let running = try Running(["run", "selftest-mini", "--seed", "5", "--set", "slow_ms=15"],
-                                  papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
-        // Wait until training is under way (the first logged interval), then press Ctrl-C.
-        waitUntilTraining(running, in: artifacts.appendingPathComponent("selftest-mini"))
-        XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
-        kill(running.process.processIdentifier, SIGINT)
-        let o = running.wait()
+        let o = try interruptMidTraining(["run", "selftest-mini", "--seed", "5", "--set", "slow_ms=15"],
+                                         trainingIn: artifacts.appendingPathComponent("selftest-mini"))
         XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
         let folder = try XCTUnwrap(o.runFolder, o.stdout)
         let hint = try XCTUnwrap(o.stdout.split(separator: "\n").first { $0.hasPrefix("interrupted at step ") }, o.stdout)

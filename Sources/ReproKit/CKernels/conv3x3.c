@@ -10,7 +10,6 @@
 // AVX-512 code runs only after repro_conv3x3_available() said yes.
 #include "conv3x3.h"
 
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -81,7 +80,7 @@ AVX512 static inline void zero_row(float *dst, long n) {
     if (i < n) _mm512_mask_storeu_ps(dst + i, (__mmask16)((1u << (n - i)) - 1), _mm512_setzero_ps());
 }
 
-AVX512 static void pad_avx512(const float *x, int planes, int h, int w, long ps, float *xp) {
+AVX512 void repro_conv3x3_pad(const float *x, int planes, int h, int w, long ps, float *xp) {
     long wp = w + 2;
     for (int p = 0; p < planes; p++) {
         const float *s = x + (long)p * h * w;
@@ -97,29 +96,7 @@ AVX512 static void pad_avx512(const float *x, int planes, int h, int w, long ps,
         zero_row(d + tail, ps - tail);
     }
 }
-#endif
 
-void repro_conv3x3_pad(const float *x, int planes, int h, int w, long ps, float *xp) {
-#if HAVE_KERNELS
-    if (repro_conv3x3_available()) { pad_avx512(x, planes, h, w, ps, xp); return; }
-#endif
-    long wp = w + 2;
-    for (int p = 0; p < planes; p++) {
-        const float *s = x + (long)p * h * w;
-        float *d = xp + (long)p * ps;
-        memset(d, 0, (size_t)(wp + 1) * sizeof(float));          // top row, first left pad
-        for (int ih = 0; ih < h; ih++) {
-            float *row = d + (ih + 1) * wp + 1;
-            memcpy(row, s + (long)ih * w, (size_t)w * sizeof(float));
-            row[w] = 0.0f;                                         // right pad
-            row[w + 1] = 0.0f;                                     // next row's left pad
-        }
-        long tail = (long)(h + 1) * wp + 1;                        // bottom row and slack
-        memset(d + tail, 0, (size_t)(ps - tail) * sizeof(float));
-    }
-}
-
-#if HAVE_KERNELS
 
 // One output tile: 8 channels × 16·nx pixels at grid index q0, over every input channel.
 // Always inlined with a constant nx, so acc and xv live in registers (24 + 3 of 32 at nx = 3).
@@ -145,7 +122,7 @@ forward_tile(const float *xp, int c, long ps, const long *shift, const float *wb
         for (int v = 0; v < nx; v++) _mm512_storeu_ps(g + j * qr + 16 * v, acc[j][v]);
 }
 
-AVX512 static void forward_avx512(const float *xp, int c, int h, int w, long ps,
+AVX512 void repro_conv3x3_forward(const float *xp, int c, int h, int w, long ps,
                                   const float *packed, int o, float *grid, float *y) {
     long wp = w + 2, q = (long)h * wp, qr = round_up(q, TILE);
     int blocks = (o + OB - 1) / OB;
@@ -171,7 +148,7 @@ AVX512 static void forward_avx512(const float *xp, int c, int h, int w, long ps,
 
 AVX512 static inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
-AVX512 static void weight_grad_avx512(const float *xp, const float *dyp, int images, int c, int o,
+AVX512 void repro_conv3x3_weight_grad(const float *xp, const float *dyp, int images, int c, int o,
                                       int h, int w, long ps, float *dw) {
     enum { WO = 3 };   // output channels per pass: 3 × 9 taps = 27 accumulators of 32 registers
     long wp = w + 2, q = (long)h * wp;
@@ -207,24 +184,25 @@ AVX512 static void weight_grad_avx512(const float *xp, const float *dyp, int ima
     }
 }
 
-#endif
+#else
+
+// No AVX-512 code on this architecture: repro_conv3x3_available() says 0, so these are never
+// called (Conv3x3Direct keeps im2col + sgemm).
+void repro_conv3x3_pad(const float *x, int planes, int h, int w, long ps, float *xp) {
+    (void)x; (void)planes; (void)h; (void)w; (void)ps; (void)xp;
+    __builtin_trap();
+}
 
 void repro_conv3x3_forward(const float *xp, int c, int h, int w, long ps,
                            const float *packed, int o, float *grid, float *y) {
-#if HAVE_KERNELS
-    forward_avx512(xp, c, h, w, ps, packed, o, grid, y);
-#else
     (void)xp; (void)c; (void)h; (void)w; (void)ps; (void)packed; (void)o; (void)grid; (void)y;
     __builtin_trap();
-#endif
 }
 
 void repro_conv3x3_weight_grad(const float *xp, const float *dyp, int images, int c, int o,
                                int h, int w, long ps, float *dw) {
-#if HAVE_KERNELS
-    weight_grad_avx512(xp, dyp, images, c, o, h, w, ps, dw);
-#else
     (void)xp; (void)dyp; (void)images; (void)c; (void)o; (void)h; (void)w; (void)ps; (void)dw;
     __builtin_trap();
-#endif
 }
+
+#endif

@@ -14,6 +14,9 @@ public final class ThreadPool: @unchecked Sendable {
     private var generation = 0
     private var pending = 0
     private var job: ((Int) -> Void)?
+    /// `dynamicFor`'s next item, taken under `mutex`: one per pool rather than a lock and a
+    /// counter allocated per call (parallelFor runs hundreds of times a training step).
+    private var nextItem = 0
 
     public init(threads: Int) {
         self.threads = max(1, threads)
@@ -48,7 +51,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body(chunk)` for chunk in 0..<threads, in parallel, and returns when all ran.
-    fileprivate func runOnAll(_ body: (Int) -> Void) {
+    private func runOnAll(_ body: (Int) -> Void) {
         if threads == 1 { body(0); return }
         withoutActuallyEscaping(body) { body in
             pthread_mutex_lock(&mutex)
@@ -83,9 +86,7 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// Pieces per thread in `parallelFor`: enough to even out a core running 20–30% slower.
     static let chunksPerThread = 4
-}
 
-extension ThreadPool {
     /// Calls `body(worker, item)` for every item in 0..<count, each thread taking the next
     /// item as soon as it finished one; `worker` (0..<threads) indexes per-thread scratch.
     ///
@@ -98,16 +99,15 @@ extension ThreadPool {
             for i in 0..<count { body(0, i) }
             return
         }
-        let lock = NSLock()
-        var next = 0
+        nextItem = 0   // workers are idle: runOnAll publishes it under the mutex
         Threads.inParallelRegion = true
         defer { Threads.inParallelRegion = false }
         runOnAll { worker in
             while true {
-                lock.lock()
-                let item = next
-                next += 1
-                lock.unlock()
+                pthread_mutex_lock(&mutex)
+                let item = nextItem
+                nextItem += 1
+                pthread_mutex_unlock(&mutex)
                 if item >= count { break }
                 body(worker, item)
             }
