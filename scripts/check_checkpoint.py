@@ -6,7 +6,8 @@
 Output (one JSON object):
     {"attrs": {root attributes},
      "datasets": {path: [shape, sum, first value, dtype]},
-     "groups": {"optimizer": {attrs}, "progress": {attrs}}}
+     "groups": {"optimizer": {attrs}, "progress": {attrs}, "task": {attrs}},
+     "strings": {path: text}}   (the task's strings, task/strings/<name>)
 Float sums are float64 sums of the values; integer datasets give sum and first value as exact
 decimal strings (uint64 RNG states do not fit a JSON double). An empty dataset's first value
 is null.
@@ -27,8 +28,8 @@ except ImportError as e:
     sys.exit(3)
 
 MAGIC = "repro-checkpoint"
-SUPPORTED_VERSION = 1
-RESERVED = ("optimizer", "rng", "progress")
+SUPPORTED_VERSION = 2
+RESERVED = ("optimizer", "rng", "task", "progress")
 
 
 def fail(path, why):
@@ -87,6 +88,7 @@ def main():
         json.loads(attrs["config"])
 
         datasets = {}
+        strings = {}
 
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
@@ -101,6 +103,13 @@ def main():
                     fail(path, f"optimizer tensor {name!r} is {kind}, expected float32")
                 if top == "rng" and (kind != np.uint64 or obj.shape != (2,)):
                     fail(path, f"RNG state {name!r} is {kind} {obj.shape}, expected uint64 (2,)")
+                if top == "task":
+                    if name.startswith("task/strings/"):
+                        if kind.kind != "S" or obj.shape != ():
+                            fail(path, f"task string {name!r} is {kind} {obj.shape}, expected a scalar string")
+                        strings[name] = obj[()].decode("utf-8")
+                    elif not name.startswith("task/tensors/") or kind != np.float32:
+                        fail(path, f"task dataset {name!r} is {kind}, expected float32 under task/tensors/")
                 if name in ("progress/step", "progress/epoch") and (kind != np.int64 or obj.shape != ()):
                     fail(path, f"{name!r} is {kind} {obj.shape}, expected an int64 scalar")
 
@@ -109,8 +118,9 @@ def main():
             if name not in datasets:
                 fail(path, f"{name!r} is missing")
         groups = {g: {k: plain(v) for k, v in f[g].attrs.items()}
-                  for g in ("optimizer", "progress") if g in f}
-    print(json.dumps({"attrs": attrs, "datasets": datasets, "groups": groups}, sort_keys=True))
+                  for g in ("optimizer", "progress", "task") if g in f}
+    print(json.dumps({"attrs": attrs, "datasets": datasets, "groups": groups, "strings": strings},
+                     sort_keys=True))
 
 
 if __name__ == "__main__":

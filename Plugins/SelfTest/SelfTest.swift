@@ -2,6 +2,11 @@
 // through list, run, resume and verify (it trains in a second or two), and it can make its
 // own loss NaN or slow itself down so that the NaN guard and Ctrl-C can be tested from
 // outside. Its card is Tests/Fixtures/Papers/selftest.toml, out of users' sight.
+//
+// Two tasks, each the short example of part of the plugin API: `rings` (SelfTest.swift) is
+// the plain case — a model, a loss, an evaluation, a drawing; `gan` (TinyGAN.swift) is the
+// open lifecycle — two optimizers, its own training step, an after-step hook (EMA), task
+// state in checkpoints, an expensive metric kept to a cadence, drawings during training.
 import Foundation
 import ReproKit
 
@@ -24,7 +29,9 @@ final class SelfTestPlugin: PaperPlugin {
 
     var tasks: [TaskKind] {
         [TaskKind(name: "rings", summary: "a tiny MLP with dropout on three synthetic rings in 2-D",
-                  defaults: SelfTestConfig()) { config, context in try SelfTestTask(config, context) }]
+                  defaults: SelfTestConfig()) { config, context in try SelfTestTask(config, context) },
+         TaskKind(name: "gan", summary: "a tiny GAN on a 2-D ring: two optimizers, an EMA generator, its own noise stream",
+                  defaults: TinyGANConfig()) { config, context in try TinyGANTask(config, context) }]
     }
 }
 
@@ -99,7 +106,7 @@ final class SelfTestTask: TrainingTask {
                           examples: idx.count)
     }
 
-    func evaluate() throws -> [String: Double] {
+    func evaluate(at point: RunPoint) throws -> [String: Double] {
         let logits = model(test.x)
         let correct = zip(logits.argmax(axis: -1), test.y).filter { $0 == $1 }.count
         return ["test_accuracy": Double(correct) / Double(test.y.count),
@@ -107,7 +114,7 @@ final class SelfTestTask: TrainingTask {
     }
 
     /// The decision regions: the predicted class over a 48×48 grid of [-1, 1]².
-    func draw(in folder: URL, history: MetricsHistory) throws -> [String] {
+    func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
         let n = 48
         var points: [Float] = []
         for i in 0..<n {
@@ -116,9 +123,7 @@ final class SelfTestTask: TrainingTask {
                 points += [Float(j) / Float(n - 1) * 2 - 1, 1 - Float(i) / Float(n - 1) * 2]
             }
         }
-        model.eval()
-        defer { model.train() }
-        let classes = withNoGrad { model(Tensor(points, shape: [n * n, 2])).argmax(axis: -1) }
+        let classes = model(Tensor(points, shape: [n * n, 2])).argmax(axis: -1)
         let map = try Heatmap(Tensor(classes.map(Float.init), shape: [n, n]),
                               title: "Decision regions (predicted class)", xLabel: "x₁ from -1 to 1",
                               yLabel: "x₂ from 1 to -1", range: 0...2, cellSize: 5)

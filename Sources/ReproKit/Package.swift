@@ -2,7 +2,7 @@
 // ReproKit: everything generic that the host and every paper plugin share, built as ONE
 // dynamic library (libReproKit.so). The host, the plugins and the tests depend on the
 // `ReproKit` product, never on its targets, so exactly one copy of each type and global
-// exists at run time (see DESIGN.md, "Why two packages").
+// exists at run time (see ARCHITECTURE.md, "Why two packages").
 import PackageDescription
 
 let release: [SwiftSetting] = [

@@ -65,7 +65,7 @@ final class CLITests: XCTestCase {
         }
     }
 
-    private var artifacts: URL!
+    var artifacts: URL!
 
     override func setUpWithError() throws {
         artifacts = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cli-\(UUID().uuidString)")
@@ -80,7 +80,7 @@ final class CLITests: XCTestCase {
     }
 
     @discardableResult
-    private func repro(_ args: String..., papers: String = CLITests.fixturePapers,
+    func repro(_ args: String..., papers: String = CLITests.fixturePapers,
                        env: [String: String] = [:]) throws -> Output {
         try Running(args, papers: papers, artifacts: artifacts, env: env).wait()
     }
@@ -310,7 +310,7 @@ final class CLITests: XCTestCase {
 
     /// Starts `repro args`, presses Ctrl-C once the first run folder under `trainingIn` has
     /// logged two records, and returns what it printed on exit.
-    private func interruptMidTraining(_ args: [String], trainingIn dir: URL) throws -> Output {
+    func interruptMidTraining(_ args: [String], trainingIn dir: URL) throws -> Output {
         let running = try Running(args, papers: CLITests.fixturePapers, artifacts: artifacts, env: [:])
         waitUntilTraining(running, in: dir)
         XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
@@ -320,7 +320,7 @@ final class CLITests: XCTestCase {
 
     /// Returns once the first run folder under `dir` has logged two records (or the run ended,
     /// or a minute passed): the moment to press Ctrl-C mid-training.
-    private func waitUntilTraining(_ running: Running, in dir: URL) {
+    func waitUntilTraining(_ running: Running, in dir: URL) {
         let deadline = Date().addingTimeInterval(60)
         func logged() -> Bool {
             guard let runs = try? FileManager.default.contentsOfDirectory(atPath: dir.path), let name = runs.first,

@@ -54,8 +54,15 @@ final class CheckpointTests: XCTestCase {
             tensors: net.stateDict(), metadata: Self.metadata, optimizerTensors: opt,
             optimizerScalars: ["step": 17, "lr": 0.1, "beta1": 0.9],
             rng: ["data": dataRNG, "dropout": RNG(key: .max, counter: 1 << 63)],
-            step: 1234, epoch: 7, metrics: ["val/accuracy": 0.875, "loss": 0.3123456789])
+            task: Self.taskState, step: 1234, epoch: 7, metrics: ["val/accuracy": 0.875, "loss": 0.3123456789])
     }
+
+    /// Task state with a string longer than an HDF5 attribute may be (64 KiB), Unicode, an
+    /// empty string and negative integers.
+    static let taskState = TaskState(
+        tensors: ["ema.fc.weight": Tensor((0..<6).map { Float($0) - 2.5 }, shape: [2, 3]), "scalar": Tensor(scalar: -1)],
+        strings: ["vocabulary": (0..<20_000).map { "tok\($0) ñ€" }.joined(separator: "\n"), "empty": ""],
+        integers: ["ema_updates": 17, "offset": -3])
 
     func bits(_ t: Tensor) -> [UInt32] { t.scalars.map(\.bitPattern) }
 
@@ -110,6 +117,13 @@ final class CheckpointTests: XCTestCase {
         }
         XCTAssertEqual(r.optimizerScalars, c.optimizerScalars)
         XCTAssertEqual(r.rng, c.rng)
+        XCTAssertEqual(r.task.strings, c.task.strings)
+        XCTAssertEqual(r.task.integers, c.task.integers)
+        XCTAssertEqual(r.task.tensors.keys.sorted(), ["ema.fc.weight", "scalar"])
+        for (name, t) in c.task.tensors {
+            XCTAssertEqual(r.task.tensors[name]?.shape, t.shape, name)
+            XCTAssertEqual(r.task.tensors[name].map(bits), bits(t), name)
+        }
         XCTAssertEqual(r.step, 1234)
         XCTAssertEqual(r.epoch, 7)
         XCTAssertEqual(r.metrics, c.metrics)
@@ -320,7 +334,8 @@ final class CheckpointTests: XCTestCase {
         try f.setAttribute("format_version", .int(Checkpoint.formatVersion + 1))
         try f.close()
         let e2 = expectError { _ = try Checkpoint.read(from: newer) }
-        XCTAssertEqual(e2, .newerFormat(path: newer.path, version: 2, supported: 1))
+        XCTAssertEqual(e2, .newerFormat(path: newer.path, version: Checkpoint.formatVersion + 1,
+                                        supported: Checkpoint.formatVersion))
         XCTAssertTrue(e2!.description.contains("rebuild repro"), "\(e2!)")
     }
 
@@ -404,7 +419,7 @@ final class CheckpointTests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: stdout) as? [String: Any])
         let attrs = try XCTUnwrap(json["attrs"] as? [String: Any])
         XCTAssertEqual(attrs["format"] as? String, "repro-checkpoint")
-        XCTAssertEqual(attrs["format_version"] as? Int, 1)
+        XCTAssertEqual(attrs["format_version"] as? Int, Checkpoint.formatVersion)
         XCTAssertEqual(attrs["plugin"] as? String, "resnet")
         XCTAssertEqual(attrs["plugin_version"] as? String, "1.2")
         XCTAssertEqual(attrs["experiment"] as? String, "resnet-mini/quick")
@@ -414,7 +429,9 @@ final class CheckpointTests: XCTestCase {
         let datasets = try XCTUnwrap(json["datasets"] as? [String: [Any]])
         var expected: [String: Tensor] = Dictionary(uniqueKeysWithValues: c.tensors)
         for (k, v) in c.optimizerTensors { expected["optimizer/" + k] = v }
-        let others = ["rng/data", "rng/dropout", "progress/step", "progress/epoch"]
+        for (k, v) in c.task.tensors { expected["task/tensors/" + k] = v }
+        let others = ["rng/data", "rng/dropout", "progress/step", "progress/epoch",
+                      "task/strings/vocabulary", "task/strings/empty"]
         XCTAssertEqual(Set(datasets.keys), Set(expected.keys).union(others))
         for (name, t) in expected {
             let d = try XCTUnwrap(datasets[name], name)
@@ -433,5 +450,9 @@ final class CheckpointTests: XCTestCase {
         let groups = try XCTUnwrap(json["groups"] as? [String: [String: Any]])
         XCTAssertEqual(groups["progress"]?["val/accuracy"] as? Double, 0.875)
         XCTAssertEqual(groups["optimizer"]?["step"] as? Double, 17)
+        XCTAssertEqual(groups["task"]?["ema_updates"] as? Int, 17)
+        XCTAssertEqual(groups["task"]?["offset"] as? Int, -3)
+        XCTAssertEqual(json["strings"] as? [String: String],
+                       ["task/strings/vocabulary": Self.taskState.strings["vocabulary"]!, "task/strings/empty": ""])
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import ReproKit
 
 /// Host, plugins and tests must share ONE libReproKit.so: otherwise a Tensor made in a
-/// plugin is not a Tensor to the host and every global exists twice (DESIGN.md).
+/// plugin is not a Tensor to the host and every global exists twice (ARCHITECTURE.md).
 final class OneCopyTests: XCTestCase {
     /// The folder the build products are in (beside the test runner).
     static var buildDir: String {

@@ -104,7 +104,7 @@ final class PluginLoaderTests: XCTestCase {
         let loaded = try PluginLoader.load(path: build + "/libSelfTest.so")
         XCTAssertEqual(loaded.plugin.id, "selftest")
         XCTAssertEqual(loaded.plugin.version, "1.0")
-        XCTAssertEqual(loaded.plugin.tasks.map(\.name), ["rings"])
+        XCTAssertEqual(loaded.plugin.tasks.map(\.name), ["rings", "gan"])
         XCTAssertEqual(loaded.plugin.tasks[0].defaults.keys,
                        ["epochs", "batch_size", "lr", "hidden", "poison_at_step", "slow_ms"])
     }

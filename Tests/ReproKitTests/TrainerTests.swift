@@ -7,8 +7,8 @@ import ReproKit
 final class ToyTask: TrainingTask {
     final class Net: Module {
         let fc1: Linear, drop: Dropout, fc2: Linear
-        init(rng: inout RNG) {
-            fc1 = Linear(2, 16, rng: &rng); drop = Dropout(0.2, rng: &rng); fc2 = Linear(16, 3, rng: &rng)
+        init(dropout: Float, rng: inout RNG) {
+            fc1 = Linear(2, 16, rng: &rng); drop = Dropout(dropout, rng: &rng); fc2 = Linear(16, 3, rng: &rng)
             super.init()
         }
         override func callAsFunction(_ x: Tensor) -> Tensor { fc2(drop(fc1(x).relu())) }
@@ -21,7 +21,9 @@ final class ToyTask: TrainingTask {
     var poisonAtStep: Int?
     private var calls = 0
 
-    init(seed: UInt64, epochs: Int = 3, lr: Double = 0.1) {
+    /// `batchSize` × `accumulation` examples per optimizer step.
+    init(seed: UInt64, epochs: Int = 3, lr: Double = 0.1, batchSize: Int = 16, accumulation: Int = 1,
+         dropout: Float = 0.2) {
         var rng = RNG(seed: seed)
         let n = 240
         var xs: [Float] = [], ys: [Int] = []
@@ -33,12 +35,14 @@ final class ToyTask: TrainingTask {
             ys.append(c)
         }
         x = Tensor(xs, shape: [n, 2]); y = ys
-        model = Net(rng: &rng)
-        sampler = EpochSampler(count: n, batchSize: 16, rng: rng.split(7))
-        plan = TrainingPlan(epochs: epochs, batchesPerEpoch: sampler.batches,
-                            optimizer: .sgd(momentum: 0.9, weightDecay: 1e-4, nesterov: false),
-                            schedule: .cosine(lr, total: epochs * sampler.batches, minimum: 0),
-                            logEvery: 5, bestMetric: "accuracy")
+        model = Net(dropout: dropout, rng: &rng)
+        sampler = EpochSampler(count: n, batchSize: batchSize, rng: rng.split(7))
+        var plan = TrainingPlan(epochs: epochs, batchesPerEpoch: sampler.batches,
+                                optimizer: .sgd(momentum: 0.9, weightDecay: 1e-4, nesterov: false),
+                                schedule: .constant(lr), accumulation: accumulation, logEvery: 5,
+                                bestMetric: "accuracy")
+        plan.schedule = .cosine(lr, total: plan.totalSteps, minimum: 0)
+        self.plan = plan
     }
 
     func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
@@ -50,7 +54,7 @@ final class ToyTask: TrainingTask {
         return StepResult(loss: loss, examples: idx.count)
     }
 
-    func evaluate() throws -> [String: Double] {
+    func evaluate(at point: RunPoint) throws -> [String: Double] {
         let logits = model(x)
         let correct = zip(logits.argmax(axis: -1), y).filter { $0 == $1 }.count
         return ["accuracy": Double(correct) / Double(y.count),
@@ -70,7 +74,7 @@ final class TrainerTests: XCTestCase {
         let dir = tempDir()
         let task = ToyTask(seed: 0)
         var lines: [String] = []
-        let trainer = Trainer(task: task, callbacks: [
+        let trainer = try Trainer(task: task, callbacks: [
             ProgressPrinter(label: "toy", isTerminal: false) { lines.append($0) },
             MetricsLogWriter(url: dir.appendingPathComponent("metrics.jsonl")),
             CheckpointWriter(folder: dir, metadata: meta),
@@ -100,14 +104,14 @@ final class TrainerTests: XCTestCase {
         let first = ToyTask(seed: 3)
         let stopper = StopAt(step: 20)
         let writer = CheckpointWriter(folder: dir, metadata: meta)
-        let t1 = Trainer(task: first, callbacks: [stopper, writer])
+        let t1 = try Trainer(task: first, callbacks: [stopper, writer])
         defer { Interrupt.uninstall() }
         let outcome = try t1.run()
         XCTAssertEqual(outcome, .interrupted(step: 20))
 
         Interrupt.uninstall()
         let second = ToyTask(seed: 3)
-        let t2 = Trainer(task: second)
+        let t2 = try Trainer(task: second)
         try t2.restore(from: try Checkpoint.read(from: writer.latest))
         XCTAssertEqual(t2.step, 20)
         XCTAssertEqual(try t2.run(), .completed)
@@ -121,7 +125,7 @@ final class TrainerTests: XCTestCase {
         let task = ToyTask(seed: 1)
         task.poisonAtStep = 20   // epoch 1 (15 steps per epoch) goes bad
         let writer = CheckpointWriter(folder: dir, metadata: meta)
-        let trainer = Trainer(task: task, callbacks: [writer])
+        let trainer = try Trainer(task: task, callbacks: [writer])
         let outcome = try trainer.run()
         guard case .diverged(let step, let loss) = outcome else { return XCTFail("not diverged: \(outcome)") }
         XCTAssertEqual(step, 20); XCTAssertTrue(loss.isNaN)
@@ -153,7 +157,7 @@ final class TrainerTests: XCTestCase {
 
     func testDeterministicForASeed() throws {
         let a = ToyTask(seed: 5), b = ToyTask(seed: 5), c = ToyTask(seed: 6)
-        let ta = Trainer(task: a), tb = Trainer(task: b), tc = Trainer(task: c)
+        let ta = try Trainer(task: a), tb = try Trainer(task: b), tc = try Trainer(task: c)
         try ta.run(); try tb.run(); try tc.run()
         let la = ta.history.series("train", "loss").map(\.y)
         XCTAssertEqual(la, tb.history.series("train", "loss").map(\.y))

@@ -1,10 +1,10 @@
 /// Checkpoints: plain HDF5 files that h5py reads, written atomically, loaded strictly.
 ///
-/// Format (version 1):
+/// Format (version 2; version 1 had no `task/` group and is read as a checkpoint without one):
 ///
 ///     /                           root group
 ///       @format          "repro-checkpoint"   the magic; anything else is not ours
-///       @format_version  1 (int64)            readers refuse newer versions
+///       @format_version  2 (int64)            readers refuse newer versions
 ///       @plugin, @plugin_version, @experiment  strings
 ///       @config          the resolved run config, a JSON string
 ///       @created         ISO 8601 date and time of writing
@@ -16,15 +16,22 @@
 ///         @<name>        float64               optimizer scalars (step count, …)
 ///         <name>                               float32 optimizer tensors (momentum.fc.weight, …)
 ///       rng/                                   group
-///         <name>         uint64 [2]            an RNG's state: [key, counter]
+///         <name>         uint64 [2]            an RNG's state: [key, counter]; model.<module
+///                                              path>.<stream> for modules' streams, task.<name>
+///                                              for the task's own
+///       task/                                  group: the task's state beyond the model
+///         @<name>        int64                 integers
+///         tensors/<name> float32               extra state dicts (ema.fc.weight, …)
+///         strings/<name> UTF-8 string          e.g. a vocabulary
 ///       progress/                              group
 ///         step, epoch    int64 scalars
 ///         @<metric>      float64               metrics of the last/best evaluation
 ///
-/// All numbers are little-endian. Datasets anywhere but under `optimizer/`, `rng/` and
-/// `progress/` are model tensors, named by their path (so a foreign file whose names are
-/// groups still reads, and `renames:` can map it). `optimizer/`, `rng/` and `progress/` may be
-/// absent (empty, step 0). A file is written to `<name>.tmp-<pid>` beside the target, fsynced,
+/// All numbers are little-endian. Datasets anywhere but under `optimizer/`, `rng/`, `task/`
+/// and `progress/` are model tensors, named by their path (so a foreign file whose names are
+/// groups still reads, and `renames:` can map it). With several optimizers, each one's names
+/// in `optimizer/` start with its name and a dot (`generator.exp_avg.fc.weight`). The four
+/// groups may be absent (empty, step 0). A file is written to `<name>.tmp-<pid>` beside the target, fsynced,
 /// renamed over the target and the directory fsynced: a crash or a full disk leaves the
 /// previous checkpoint as it was.
 import Foundation
@@ -57,6 +64,8 @@ public struct CheckpointContents {
     public var optimizerTensors: [String: Tensor]
     public var optimizerScalars: [String: Double]
     public var rng: [String: RNG]
+    /// The task's own state (its RNG streams live in `rng` as `task.<name>`).
+    public var task: TaskState
     public var step: Int
     public var epoch: Int
     /// Metrics of the last (or best) evaluation.
@@ -65,12 +74,14 @@ public struct CheckpointContents {
 
     public init(tensors: [(String, Tensor)], metadata: CheckpointMetadata,
                 optimizerTensors: [String: Tensor] = [:], optimizerScalars: [String: Double] = [:],
-                rng: [String: RNG] = [:], step: Int = 0, epoch: Int = 0, metrics: [String: Double] = [:]) {
+                rng: [String: RNG] = [:], task: TaskState = TaskState(), step: Int = 0, epoch: Int = 0,
+                metrics: [String: Double] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
         self.optimizerTensors = optimizerTensors
         self.optimizerScalars = optimizerScalars
         self.rng = rng
+        self.task = task
         self.step = step
         self.epoch = epoch
         self.metrics = metrics
@@ -154,9 +165,9 @@ public enum Checkpoint {
     /// The root `format` attribute of every repro checkpoint.
     public static let magic = "repro-checkpoint"
     /// The format this build writes, and the newest it reads.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
-    static let reservedGroups: Set<String> = ["optimizer", "rng", "progress"]
+    static let reservedGroups: Set<String> = ["optimizer", "rng", "task", "progress"]
     private static let writeLock = NSLock()
 
     /// Writes `contents` to `url` atomically: on any failure the temp file is removed and an
@@ -230,11 +241,27 @@ public enum Checkpoint {
                         throw CheckpointError.malformed(path: path, problem: "\(d.name) has shape \(d.shape), not [2]")
                     }
                     c.rng[parts[1]] = RNG(key: v[0], counter: v[1])
+                case "task":
+                    if parts[1].hasPrefix("tensors/") {
+                        c.task.tensors[String(parts[1].dropFirst(8))] = try file.readTensor(d.name)
+                    } else if parts[1].hasPrefix("strings/") {
+                        c.task.strings[String(parts[1].dropFirst(8))] = try file.readString(d.name)
+                    } else {
+                        throw CheckpointError.malformed(path: path, problem: "\(d.name) is neither under task/tensors/ nor task/strings/")
+                    }
                 default:
                     break  // progress/step and progress/epoch, read below
                 }
             }
             if file.exists("optimizer") { c.optimizerScalars = try numbers(file.attributes(of: "optimizer")) }
+            if file.exists("task") {
+                for (name, v) in try file.attributes(of: "task") {
+                    guard case .int(let i) = v else {
+                        throw CheckpointError.malformed(path: path, problem: "task attribute '\(name)' is not an integer")
+                    }
+                    c.task.integers[name] = i
+                }
+            }
             if file.exists("progress") {
                 c.metrics = try numbers(file.attributes(of: "progress"))
                 if file.exists("progress/step") { c.step = try file.readInt64("progress/step") }
@@ -295,6 +322,14 @@ public enum Checkpoint {
         }
         for name in c.optimizerTensors.keys { try check(name, "optimizer tensor") }
         for name in c.rng.keys { try check(name, "RNG") }
+        for name in c.task.tensors.keys { try check(name, "task tensor") }
+        for name in c.task.strings.keys { try check(name, "task string") }
+        for name in c.task.integers.keys where name.isEmpty {
+            throw CheckpointError.invalidName(name, problem: "empty task integer name")
+        }
+        if !c.task.rng.isEmpty {
+            throw CheckpointError.invalidName(c.task.rng.keys.sorted()[0], problem: "task RNG streams belong in rng/ as task.<name>")
+        }
         for name in c.optimizerScalars.keys where name.isEmpty {
             throw CheckpointError.invalidName(name, problem: "empty optimizer scalar name")
         }
@@ -327,6 +362,12 @@ public enum Checkpoint {
         for (name, r) in c.rng.sorted(by: { $0.key < $1.key }) {
             try f.writeUInt64s([r.key, r.counter], shape: [2], to: "rng/\(name)")
         }
+        try f.createGroup("task")
+        try f.createGroup("task/tensors")
+        for (name, t) in c.task.tensors.sorted(by: { $0.key < $1.key }) { try f.write(t, to: "task/tensors/\(name)") }
+        try f.createGroup("task/strings")
+        for (name, text) in c.task.strings.sorted(by: { $0.key < $1.key }) { try f.writeString(text, to: "task/strings/\(name)") }
+        for (name, v) in c.task.integers.sorted(by: { $0.key < $1.key }) { try f.setAttribute(name, .int(v), on: "task") }
         try f.createGroup("progress")
         try f.writeInt64(c.step, to: "progress/step")
         try f.writeInt64(c.epoch, to: "progress/epoch")

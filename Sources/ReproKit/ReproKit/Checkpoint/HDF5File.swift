@@ -245,6 +245,41 @@ public final class HDF5File {
         }
     }
 
+    /// Writes a scalar fixed-length UTF-8 string dataset (h5py reads it as bytes): unlike
+    /// an attribute, a dataset has no 64 KiB limit, so a vocabulary fits.
+    public func writeString(_ value: String, to path: String) throws {
+        let bytes = Array(value.utf8)
+        let type = try check(H5Tcopy(repro_h5t_c_s1()), "make a string type")
+        defer { _ = H5Tclose(type) }
+        guard H5Tset_size(type, Swift.max(bytes.count, 1)) >= 0, H5Tset_cset(type, H5T_CSET_UTF8) >= 0 else {
+            throw HDF5Error(path: self.path, operation: "make a string type", reason: takeReason())
+        }
+        try (bytes.isEmpty ? [0] : bytes).withUnsafeBytes { buf in
+            try writeDataset(path, file: type, memory: type, shape: [], buf.baseAddress)
+        }
+    }
+
+    /// Reads a scalar string dataset (fixed-length, as `writeString` and h5py write them).
+    public func readString(_ path: String) throws -> String {
+        try locked {
+            try requireOpen()
+            let ds = try check(H5Dopen2(fid, path, repro_h5p_default()), "open dataset '\(path)'")
+            defer { _ = H5Dclose(ds) }
+            let type = try check(H5Dget_type(ds), "read the type of '\(path)'")
+            defer { _ = H5Tclose(type) }
+            guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) <= 0 else {
+                throw HDF5Error(path: self.path, operation: "read dataset '\(path)'",
+                                reason: "it does not hold one fixed-length string")
+            }
+            let size = H5Tget_size(type)
+            var buf = [UInt8](repeating: 0, count: size + 1)
+            try check(H5Dread(ds, type, repro_h5s_all(), repro_h5s_all(), repro_h5p_default(), &buf),
+                      "read dataset '\(path)'")
+            let end = buf.firstIndex(of: 0) ?? size
+            return String(decoding: buf[..<end], as: UTF8.self)
+        }
+    }
+
     /// The shape of the dataset at `path` (`[]` for a scalar).
     public func shape(of path: String) throws -> [Int] {
         try readDataset(path) { _, shape in shape }

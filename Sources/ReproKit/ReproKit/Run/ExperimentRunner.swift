@@ -84,6 +84,9 @@ public struct ExperimentRunner {
     /// config keys and types. Card problems name the card's file and line.
     public func resolveConfig(_ kind: TaskKind, _ e: ExperimentSpec, variant: String?, quick: Bool,
                               overrides: [String]) throws -> ConfigDict {
+        if let problem = kind.configProblem {
+            throw RunError.config("plugin '\(e.plugin)', task '\(kind.name)': \(problem.description); fix the plugin's config struct")
+        }
         if let variant, e.variant(named: variant) == nil {
             throw RunError.unknownVariant(variant, experiment: e.name, available: e.variants.map(\.0))
         }
@@ -170,11 +173,11 @@ public struct ExperimentRunner {
         }
         let writer = MetricsLogWriter(url: folder.metrics)
         let checkpoints = CheckpointWriter(folder: folder.url, metadata: metadata)
-        var callbacks: [TrainerCallback] = [writer, checkpoints]
+        var callbacks: [TrainerCallback] = [writer, checkpoints, DrawingWriter(folder: folder.url)]
         if progress { callbacks.insert(ProgressPrinter(label: record.experiment), at: 0) }
-        let trainer = Trainer(task: task, callbacks: callbacks)
+        let trainer = try Trainer(task: task, callbacks: callbacks)
         if let checkpoint {
-            try trainer.restore(from: checkpoint)
+            try trainer.restore(from: checkpoint, path: folder.checkpoint.path)
             trainer.restoreHistory(history)
         }
         let start = Date()
@@ -188,8 +191,10 @@ public struct ExperimentRunner {
         for (k, v) in task.summaryMetrics(history: trainer.history) { metrics[k] = v }
         var drawings: [String] = []
         if outcome == .completed {
-            drawings = try task.draw(in: folder.url, history: trainer.history)
+            drawings = try trainer.draw(in: folder.url, final: true)
         }
+        // Drawings made during training, this session's and (after a resume) earlier ones.
+        drawings += DrawingWriter.stepDrawings(in: folder.url)
         try Curves.draw(trainer.history, title: record.experiment, to: folder.curves)
         // A variant run is asserted only with the `expect` entries that name it.
         let expectations = experiment.expectations(quick: record.quick, variant: record.variant)

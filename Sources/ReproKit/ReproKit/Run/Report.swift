@@ -38,9 +38,14 @@ public enum Report {
         md += "## Final metrics\n\n| metric | value |\n|---|---|\n"
         for k in s.metrics.keys.sorted() { md += "| \(k) | \(String(format: "%.4f", s.metrics[k]!)) |\n" }
         md += "\n## Curves\n\n![curves](curves.png)\n\n"
-        if !s.drawings.isEmpty {
+        let final = s.drawings.filter { !DrawingWriter.isStepDrawing($0) }
+        let steps = s.drawings.filter(DrawingWriter.isStepDrawing)
+        if !final.isEmpty {
             md += "## Drawings\n\n"
-            for d in s.drawings { md += "![\(d)](\(d))\n\n" }
+            for d in final { md += "![\(d)](\(d))\n\n" }
+        }
+        if !steps.isEmpty {
+            md += "## Drawings during training\n\n" + steps.map { "- [\($0)](\($0))" }.joined(separator: "\n") + "\n\n"
         }
         md += "## Config\n\n| key | value |\n|---|---|\n"
         for k in record.config.keys.sorted() { md += "| \(k) | \(record.config[k]!) |\n" }

@@ -93,7 +93,7 @@ public final class ImageClassificationTask: TrainingTask {
                           examples: y.count)
     }
 
-    public func evaluate() throws -> [String: Double] {
+    public func evaluate(at point: RunPoint) throws -> [String: Double] {
         let test = try evaluate(data.test, count: data.test.count, prefix: "test")
         lastPredictions = test.predictions
         var metrics = test.metrics
@@ -133,7 +133,7 @@ public final class ImageClassificationTask: TrainingTask {
         return out
     }
 
-    public func draw(in folder: URL, history: MetricsHistory) throws -> [String] {
+    public func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
         guard lastPredictions.count == data.test.count else { return [] }
         let names = data.test.classNames
         var confusion = ConfusionMatrix(classes: names.count)

@@ -166,3 +166,28 @@ public final class CheckpointWriter: TrainerCallback {
         }
     }
 }
+
+/// Calls the task's `draw` every `plan.drawEvery` steps during training (not at the last
+/// step: the final drawings come after the run), into the run folder.
+public final class DrawingWriter: TrainerCallback {
+    public let folder: URL
+
+    public init(folder: URL) { self.folder = folder }
+
+    public func stepEnd(_ t: Trainer, metrics: [String: Double]) throws {
+        guard let every = t.plan.drawEvery, every > 0, t.step % every == 0, t.step < t.plan.totalSteps else { return }
+        _ = try t.draw(in: folder, final: false)
+    }
+
+    /// The drawings in `folder` named by step (`samples-step000500.png`), sorted by name.
+    public static func stepDrawings(in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter(isStepDrawing).sorted()
+    }
+
+    /// Whether `name` is what `RunPoint.fileName` gives during training.
+    public static func isStepDrawing(_ name: String) -> Bool {
+        guard let r = name.range(of: "-step", options: .backwards) else { return false }
+        let rest = name[r.upperBound...]
+        return rest.count > 7 && rest.prefix(6).allSatisfy(\.isNumber) && rest.dropFirst(6).hasPrefix(".")
+    }
+}

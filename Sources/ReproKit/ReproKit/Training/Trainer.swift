@@ -1,12 +1,15 @@
 import Foundation
 
-/// The one training loop every paper uses. It asks the task for each batch's loss,
-/// back-propagates, clips, steps the optimizer at the scheduled learning rate, evaluates on
-/// the plan's cadence, and tells its callbacks. It stops early, keeping the last good
-/// checkpoint, when the loss stops being finite or Ctrl-C is pressed.
+/// The one training loop every paper uses. Each step it sets every optimizer's scheduled
+/// learning rate, lets the task take the step (`trainingStep`: by default the batch's loss,
+/// back-propagated, clipped, every optimizer stepped), runs the task's after-step hook,
+/// evaluates on the plan's cadence and tells its callbacks. It stops early, keeping the last
+/// good checkpoint, when a loss stops being finite or Ctrl-C is pressed.
 public final class Trainer {
     public let task: TrainingTask
-    public let optimizer: Optimizer
+    /// The task's optimizers, in its order.
+    public let optimizers: [TaskOptimizer]
+    /// The built-in callbacks given here, then the task's own.
     public var callbacks: [TrainerCallback]
 
     /// Completed optimizer steps over the whole run.
@@ -16,34 +19,59 @@ public final class Trainer {
     public private(set) var history = MetricsHistory()
     /// Evaluation metrics of the latest evaluation.
     public private(set) var lastEval: [String: Double] = [:]
-    /// Examples in the last training batch (for rates).
+    /// Examples in the last training step (for rates).
     public private(set) var lastStepExamples = 0
     /// Why the run stopped, once it has.
     public private(set) var outcome: TrainerOutcome?
 
     public var plan: TrainingPlan { task.plan }
+    /// The first optimizer (a task's only one, usually).
+    public var optimizer: Optimizer { optimizers[0].optimizer }
+    /// The model's parameters, listed once (reflection over the module tree is not free).
+    private let parameters: [Tensor]
 
-    public init(task: TrainingTask, callbacks: [TrainerCallback] = []) {
+    public init(task: TrainingTask, callbacks: [TrainerCallback] = []) throws {
         self.task = task
-        self.callbacks = callbacks
-        let plan = task.plan
-        optimizer = plan.optimizer.make(task.model.namedParameters(),
-                                        learningRate: Float(plan.schedule.lr(at: 0)),
-                                        decayNormsAndBiases: plan.decayNormsAndBiases)
+        self.callbacks = callbacks + task.callbacks
+        parameters = task.model.parameters
+        optimizers = try task.makeOptimizers()
+        guard !optimizers.isEmpty else { throw ConfigError.invalid("\(type(of: task)).makeOptimizers() gave no optimizer") }
+        let names = optimizers.map(\.name)
+        guard Set(names).count == names.count, names.allSatisfy({ !$0.isEmpty && !$0.contains(".") && !$0.contains("/") }) else {
+            throw ConfigError.invalid("optimizer names must be distinct, non-empty, without '.' or '/': \(names)")
+        }
+        // A parameter no optimizer moves is frozen: it needs no gradient.
+        let moved = Set(optimizers.flatMap { $0.parameters.map(ObjectIdentifier.init) })
+        for p in parameters where !moved.contains(ObjectIdentifier(p)) { p.requiresGrad = false }
     }
 
-    /// Restores model, optimizer, random streams and progress from a checkpoint, so that the
-    /// run continues as if never stopped.
-    public func restore(from c: CheckpointContents) throws {
-        try Checkpoint.load(c, into: task.model)
-        try optimizer.loadStateDict(OptimizerState(tensors: c.optimizerTensors, scalars: c.optimizerScalars))
-        let streams = task.model.namedRandomStates()
-        for (name, box) in streams {
-            guard let saved = c.rng["model." + name] else {
-                throw CheckpointError.mismatch(missing: ["rng/model.\(name)"], unexpected: [], wrongShape: [])
-            }
-            box.wrappedValue = saved
+    /// Where the run is now, for `evaluate(at:)` and `draw(at:)`.
+    public func point(final: Bool = false) -> RunPoint {
+        RunPoint(step: step, epoch: epoch, totalSteps: plan.totalSteps, isFinal: final)
+    }
+
+    // MARK: Checkpoints
+
+    /// Restores model, optimizers, task state, random streams and progress from a
+    /// checkpoint, so that the run continues as if never stopped.
+    public func restore(from c: CheckpointContents, path: String = "the checkpoint") throws {
+        guard c.step >= 0, c.step <= plan.totalSteps, c.epoch >= 0, c.epoch <= plan.epochs else {
+            throw CheckpointError.malformed(path: path, problem: "its progress (step \(c.step), epoch \(c.epoch)) lies outside this run's plan (\(plan.totalSteps) steps, \(plan.epochs) epochs)")
         }
+        try Checkpoint.load(c, into: task.model)
+        for o in optimizers {
+            try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
+        }
+        let streams = task.model.namedRandomStates()
+        let missing = streams.map { "model." + $0.0 }.filter { c.rng[$0] == nil }
+        if !missing.isEmpty { throw CheckpointError.mismatch(missing: missing.map { "rng/" + $0 }, unexpected: [], wrongShape: []) }
+        let mine = task.saveState()
+        var saved = c.task
+        saved.rng = c.rng.filter { $0.key.hasPrefix("task.") }
+            .reduce(into: [:]) { $0[String($1.key.dropFirst(5))] = $1.value }
+        try mine.checkFits(saved)
+        for (name, box) in streams { box.wrappedValue = c.rng["model." + name]! }
+        try task.loadState(saved)
         step = c.step
         epoch = c.epoch
         lastEval = c.metrics
@@ -54,73 +82,120 @@ public final class Trainer {
 
     /// What a checkpoint of the current state holds.
     public func checkpointContents(metadata: CheckpointMetadata) -> CheckpointContents {
-        let opt = optimizer.stateDict()
+        var tensors: [String: Tensor] = [:], scalars: [String: Double] = [:]
+        // A task's only optimizer keeps the plain names; several are told apart by prefix.
+        let prefixed = optimizers.count > 1
+        for o in optimizers {
+            let s = o.optimizer.stateDict()
+            for (k, v) in s.tensors { tensors[prefixed ? "\(o.name).\(k)" : k] = v }
+            for (k, v) in s.scalars { scalars[prefixed ? "\(o.name).\(k)" : k] = v }
+        }
         var rng: [String: RNG] = [:]
         for (name, box) in task.model.namedRandomStates() { rng["model." + name] = box.wrappedValue }
+        var state = task.saveState()
+        for (name, r) in state.rng { rng["task." + name] = r }
+        state.rng = [:]
         return CheckpointContents(tensors: task.model.stateDict(), metadata: metadata,
-                                  optimizerTensors: opt.tensors, optimizerScalars: opt.scalars,
-                                  rng: rng, step: step, epoch: epoch, metrics: lastEval)
+                                  optimizerTensors: tensors, optimizerScalars: scalars,
+                                  rng: rng, task: state, step: step, epoch: epoch, metrics: lastEval)
     }
+
+    private func optimizerState(of name: String, in c: CheckpointContents) -> OptimizerState {
+        guard optimizers.count > 1 else { return OptimizerState(tensors: c.optimizerTensors, scalars: c.optimizerScalars) }
+        func strip<V>(_ d: [String: V]) -> [String: V] {
+            d.reduce(into: [:]) { out, kv in
+                if kv.key.hasPrefix(name + ".") { out[String(kv.key.dropFirst(name.count + 1))] = kv.value }
+            }
+        }
+        return OptimizerState(tensors: strip(c.optimizerTensors), scalars: strip(c.optimizerScalars))
+    }
+
+    // MARK: Training
 
     /// Evaluates in eval mode without gradients, records and announces the metrics.
     @discardableResult
-    public func evaluate() throws -> [String: Double] {
+    public func evaluate(final: Bool = false) throws -> [String: Double] {
         task.model.eval()
         defer { task.model.train() }
-        let metrics = try withNoGrad { try task.evaluate() }
+        let at = point(final: final)
+        let metrics = try withNoGrad { try task.evaluate(at: at) }
         lastEval = metrics
         history.append(.init(split: "eval", step: step, epoch: epoch, metrics: metrics))
         for c in callbacks { try c.evalEnd(self, metrics: metrics) }
         return metrics
     }
 
+    /// Calls the task's `draw` into `folder` in eval mode without gradients; the file names.
+    public func draw(in folder: URL, final: Bool) throws -> [String] {
+        task.model.eval()
+        defer { task.model.train() }
+        let at = point(final: final)
+        return try withNoGrad { try task.draw(in: folder, at: at, history: history) }
+    }
+
+    /// Takes step `index` of epoch `epoch` (0-based within the epoch): scheduled learning
+    /// rates, the task's step, the after-step hook. Returns the step's metrics with "loss"
+    /// and "lr"; throws `TrainingStep.Diverged` for a loss that is not finite.
+    public func takeStep(epoch: Int, index: Int) throws -> (metrics: [String: Double], examples: Int) {
+        let k = Swift.max(plan.accumulation, 1)
+        let first = index * k
+        let batches = first..<Swift.min(first + k, plan.batchesPerEpoch)
+        let global = epoch * plan.stepsPerEpoch + index
+        for o in optimizers { o.optimizer.learningRate = Float(o.schedule.lr(at: global)) }
+        let s = TrainingStep(epoch: epoch, batches: batches, index: global, optimizers: optimizers,
+                             parameters: parameters, clipNorm: plan.clipNorm)
+        let result = try task.trainingStep(s)
+        // Whatever the task's step left behind is not carried into the next one.
+        for p in parameters { p.zeroGrad() }
+        try task.afterOptimizerStep(step: global + 1)
+        var metrics = result.metrics
+        metrics["loss"] = Double(result.loss.item())
+        metrics["lr"] = Double(optimizers[0].optimizer.learningRate)
+        for o in optimizers.dropFirst() { metrics["lr_\(o.name)"] = Double(o.optimizer.learningRate) }
+        return (metrics, result.examples)
+    }
+
     /// Trains from the current step to the end of the plan (or until stopped).
     @discardableResult
     public func run() throws -> TrainerOutcome {
         let plan = task.plan
-        let perEpoch = plan.batchesPerEpoch
-        precondition(perEpoch > 0, "a plan needs at least one batch per epoch")
+        let perEpoch = plan.stepsPerEpoch
+        guard perEpoch > 0 else { throw ConfigError.invalid("the plan has no batch per epoch (is the data set smaller than one batch?)") }
         task.model.train()
         for c in callbacks { try c.runStart(self) }
         var pending = IntervalMean()
         epochLoop: while epoch < plan.epochs {
-            let firstBatch = step - epoch * perEpoch
-            if firstBatch == 0 { for c in callbacks { try c.epochStart(self, epoch: epoch) } }
-            for batch in firstBatch..<perEpoch {
-                optimizer.learningRate = Float(plan.schedule.lr(at: step))
-                let result = try task.trainingLoss(epoch: epoch, batch: batch)
-                let loss = Double(result.loss.item())
-                guard loss.isFinite else {
-                    outcome = .diverged(step: step, loss: loss)
+            let firstStep = step - epoch * perEpoch
+            if firstStep == 0 { for c in callbacks { try c.epochStart(self, epoch: epoch) } }
+            for index in firstStep..<perEpoch {
+                let taken: (metrics: [String: Double], examples: Int)
+                do {
+                    taken = try takeStep(epoch: epoch, index: index)
+                } catch let d as TrainingStep.Diverged {
+                    for p in parameters { p.zeroGrad() }
+                    outcome = .diverged(step: step, loss: d.loss)
                     break epochLoop
                 }
-                try result.loss.backward()
-                if let clip = plan.clipNorm { clipGradientNorm(task.model.parameters, maxNorm: clip) }
-                optimizer.step()
-                for p in task.model.parameters { p.zeroGrad() }
                 step += 1
-
-                var metrics = result.metrics
-                metrics["loss"] = loss
-                lastStepExamples = result.examples
-                metrics["lr"] = Double(optimizer.learningRate)
-                pending.add(metrics)
-                for c in callbacks { try c.stepEnd(self, metrics: metrics) }
-                if step % Swift.max(plan.logEvery, 1) == 0 || batch == perEpoch - 1 {
+                lastStepExamples = taken.examples
+                pending.add(taken.metrics)
+                for c in callbacks { try c.stepEnd(self, metrics: taken.metrics) }
+                let lastOfEpoch = index == perEpoch - 1
+                if step % Swift.max(plan.logEvery, 1) == 0 || lastOfEpoch {
                     history.append(.init(split: "train", step: step, epoch: epoch, metrics: pending.mean()))
                     pending = IntervalMean()
                 }
-                if let every = plan.evalEvery, step % every == 0, batch != perEpoch - 1 {
+                if let every = plan.evalEvery, every > 0, step % every == 0, !lastOfEpoch {
                     try evaluate()
                 }
                 if Interrupt.requested {
                     outcome = .interrupted(step: step)
                     // Leave the counters pointing at the next batch: a resume continues there.
-                    if batch == perEpoch - 1 { epoch += 1 }
+                    if lastOfEpoch { epoch += 1 }
                     break epochLoop
                 }
             }
-            try evaluate()
+            try evaluate(final: epoch == plan.epochs - 1)
             epoch += 1
             for c in callbacks { try c.epochEnd(self, epoch: epoch - 1) }
         }

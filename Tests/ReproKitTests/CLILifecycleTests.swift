@@ -1,0 +1,61 @@
+import XCTest
+import Foundation
+import ReproKit
+
+/// The open training lifecycle through the real binary and the real dlopen of the SelfTest
+/// plugin's `gan` task (Plugins/SelfTest/TinyGAN.swift): two optimizers, its own step, an
+/// EMA after-step hook, task state in the checkpoint, drawings during training.
+extension CLITests {
+    /// Ctrl-C mid-run, then `repro resume`: the final checkpoint equals that of a run never
+    /// interrupted in every dataset — both networks, both optimizers' state, the EMA weights,
+    /// the task's noise stream and counter, the discriminator's dropout stream.
+    func testGANResumeMatchesUninterruptedRun() throws {
+        let o = try interruptMidTraining(["run", "selftest-gan", "--seed", "3", "--set", "slow_ms=10"],
+                                         trainingIn: artifacts.appendingPathComponent("selftest-gan"))
+        XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
+        let folder = try XCTUnwrap(o.runFolder, o.stdout)
+        let stopped = try Checkpoint.read(from: RunFolder(url: folder).checkpoint)
+        XCTAssertGreaterThan(stopped.step, 0); XCTAssertLessThan(stopped.step, 300)
+        XCTAssertEqual(stopped.task.integers["ema_updates"], stopped.step)
+        let resumed = try repro("resume", folder.path)
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+
+        let reference = try repro("run", "selftest-gan", "--seed", "3")
+        XCTAssertEqual(reference.status, 0, reference.stdout + reference.stderr)
+        let a = try Checkpoint.read(from: RunFolder(url: folder).checkpoint)
+        let b = try Checkpoint.read(from: RunFolder(url: XCTUnwrap(reference.runFolder)).checkpoint)
+        XCTAssertEqual(a.step, 300); XCTAssertEqual(b.step, 300)
+        func same(_ x: [String: Tensor], _ y: [String: Tensor], _ what: String) {
+            XCTAssertEqual(x.keys.sorted(), y.keys.sorted(), what)
+            for (name, t) in x { XCTAssertEqual(t.scalars, y[name]?.scalars, "\(what) \(name) differs after resume") }
+        }
+        same(Dictionary(uniqueKeysWithValues: a.tensors), Dictionary(uniqueKeysWithValues: b.tensors), "model")
+        same(a.optimizerTensors, b.optimizerTensors, "optimizer")
+        same(a.task.tensors, b.task.tensors, "task")
+        XCTAssertEqual(a.optimizerScalars, b.optimizerScalars)
+        XCTAssertEqual(a.rng, b.rng)
+        XCTAssertEqual(a.task.integers, ["ema_updates": 300])
+        XCTAssertEqual(a.metrics, b.metrics)
+        // Two optimizers, told apart by name; the EMA has one tensor per generator parameter.
+        XCTAssertTrue(a.optimizerTensors.keys.contains("generator.exp_avg.fc1.weight"), "\(a.optimizerTensors.keys.sorted())")
+        XCTAssertTrue(a.optimizerTensors.keys.contains("discriminator.exp_avg.fc1.weight"))
+        XCTAssertEqual(a.task.tensors.keys.sorted(), ["ema.fc1.bias", "ema.fc1.weight", "ema.fc2.bias", "ema.fc2.weight"])
+        XCTAssertEqual(Set(a.rng.keys), ["model.discriminator.drop.rng", "model.generator.drop.rng", "task.noise"])
+
+        // Drawings during training (every 100 steps) and at the end, all in the report.
+        let summary = try RunFolder(url: folder).readJSON(RunSummary.self, from: "summary.json")
+        XCTAssertEqual(summary.drawings, ["samples.png", "samples-step000100.png", "samples-step000200.png"])
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("![samples.png](samples.png)"), report)
+        XCTAssertTrue(report.contains("- [samples-step000200.png](samples-step000200.png)"), report)
+        for name in summary.drawings {
+            let png = try PNGImage(contentsOfFile: folder.appendingPathComponent(name).path)
+            XCTAssertGreaterThan(png.width, 100, name)
+        }
+        // The expensive metric only at the end (coverage_every = 0), the cheap one every epoch.
+        let evals = try MetricsLogWriter.read(RunFolder(url: folder).metrics).records.filter { $0.split == "eval" }
+        XCTAssertEqual(evals.count, 30)
+        XCTAssertEqual(evals.filter { $0.metrics["ring_coverage"] != nil }.map(\.step), [300])
+        XCTAssertTrue(evals.allSatisfy { $0.metrics["radius_error"] != nil })
+    }
+}
