@@ -59,3 +59,38 @@ extension CLITests {
         XCTAssertTrue(evals.allSatisfy { $0.metrics["radius_error"] != nil })
     }
 }
+
+extension CLITests {
+    /// A checkpoint whose weights hold NaN is refused in one line before anything changes:
+    /// the metrics log keeps every line (it used to be emptied before the checkpoint was
+    /// checked), and a temp file of a killed checkpoint write is cleaned up by the resume
+    /// that does go ahead.
+    func testResumeRefusesNaNWeightsAndKeepsTheLog() throws {
+        let o = try interruptMidTraining(["run", "selftest-mini", "--seed", "2", "--set", "slow_ms=15"],
+                                         trainingIn: artifacts.appendingPathComponent("selftest-mini"))
+        XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
+        let folder = try XCTUnwrap(o.runFolder, o.stdout)
+        let run = RunFolder(url: folder)
+        let log = try Data(contentsOf: run.metrics)
+        let good = try Checkpoint.read(from: run.checkpoint)
+        var poisoned = good
+        let (name, weight) = poisoned.tensors[0]
+        poisoned.tensors[0] = (name, Tensor(weight.scalars.enumerated().map { $0.offset == 1 ? .nan : $0.element }, shape: weight.shape))
+        try Checkpoint.write(poisoned, to: run.checkpoint)
+
+        let refused = try repro("resume", folder.path)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.errorLines, ["repro: \(run.checkpoint.path) is a damaged repro checkpoint: \(name) holds NaN or infinite values; re-run or pick another checkpoint"])
+        XCTAssertEqual(try Data(contentsOf: run.metrics), log, "a refused resume changed the metrics log")
+
+        try Checkpoint.write(good, to: run.checkpoint)
+        let leftover = folder.appendingPathComponent("checkpoint.h5.tmp-999999")
+        try Data([1, 2, 3]).write(to: leftover)
+        let resumed = try repro("resume", folder.path)
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "the leftover temp file stayed")
+        let lines = try MetricsLogWriter.read(run.metrics).records
+        XCTAssertEqual(lines.filter { $0.split == "train" }.last?.step, 240)
+        XCTAssertFalse(resumed.stdout.contains("ETA 1"), "the progress line after a resume: \(resumed.stdout)")
+    }
+}

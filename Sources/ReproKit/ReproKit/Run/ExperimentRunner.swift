@@ -164,14 +164,14 @@ public struct ExperimentRunner {
                        progress: Bool) throws -> RunSummary {
         let metadata = CheckpointMetadata(plugin: record.plugin, pluginVersion: record.pluginVersion,
                                           experiment: record.experiment, configJSON: record.configJSON)
+        CheckpointWriter.removeLeftoverTempFiles(in: folder.url)
         var history = MetricsHistory()
         if checkpoint != nil, FileManager.default.fileExists(atPath: folder.metrics.path) {
             // Keep what was logged up to the checkpoint; later lines are redone.
             let old = try MetricsLogWriter.read(folder.metrics)
             history = MetricsHistory(records: old.records.filter { $0.step <= checkpoint!.step })
-            try Data().write(to: folder.metrics)
         }
-        let writer = MetricsLogWriter(url: folder.metrics)
+        let writer = MetricsLogWriter(url: folder.metrics, alreadyWritten: history.records.count)
         let checkpoints = CheckpointWriter(folder: folder.url, metadata: metadata)
         var callbacks: [TrainerCallback] = [writer, checkpoints, DrawingWriter(folder: folder.url)]
         if progress { callbacks.insert(ProgressPrinter(label: record.experiment), at: 0) }
@@ -179,6 +179,8 @@ public struct ExperimentRunner {
         if let checkpoint {
             try trainer.restore(from: checkpoint, path: folder.checkpoint.path)
             trainer.restoreHistory(history)
+            // Only a checkpoint that loaded cuts the log back to its step, in one rename.
+            try MetricsLogWriter.replace(folder.metrics, with: history)
         }
         let start = Date()
         Interrupt.install()

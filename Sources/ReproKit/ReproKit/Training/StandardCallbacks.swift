@@ -22,19 +22,22 @@ public final class ProgressPrinter: TrainerCallback {
 
     public func runStart(_ t: Trainer) {
         runStart = Self.now()
-        write("\(label): \(t.plan.epochs) epoch(s) × \(t.plan.batchesPerEpoch) steps, from step \(t.step)\n")
+        // A resumed run starts mid-epoch, without an epochStart: rates count from here.
+        epochStart = runStart; examplesThisEpoch = 0; stepsThisEpoch = 0
+        nextPlainLine = Swift.max(1, t.plan.stepsPerEpoch / 4)
+        write("\(label): \(t.plan.epochs) epoch(s) × \(t.plan.stepsPerEpoch) steps, from step \(t.step)\n")
     }
 
     public func epochStart(_ t: Trainer, epoch: Int) {
         epochStart = Self.now(); examplesThisEpoch = 0; stepsThisEpoch = 0
-        nextPlainLine = Swift.max(1, t.plan.batchesPerEpoch / 4)
+        nextPlainLine = Swift.max(1, t.plan.stepsPerEpoch / 4)
     }
 
     public func stepEnd(_ t: Trainer, metrics: [String: Double]) {
         stepsThisEpoch += 1
         examplesThisEpoch += t.lastStepExamples
         if let l = metrics["loss"] { smoothLoss = smoothLoss.map { 0.9 * $0 + 0.1 * l } ?? l }
-        let per = t.plan.batchesPerEpoch
+        let per = t.plan.stepsPerEpoch
         let done = t.step - t.epoch * per
         let elapsed = Self.now() - epochStart
         let rate = elapsed > 0 ? Double(examplesThisEpoch) / elapsed : 0
@@ -108,6 +111,16 @@ public final class MetricsLogWriter: TrainerCallback {
     public func evalEnd(_ t: Trainer, metrics: [String: Double]) throws { try flush(t) }
     public func runEnd(_ t: Trainer, outcome: TrainerOutcome) throws { try flush(t) }
 
+    /// Rewrites the log at `url` to hold exactly `history`, atomically (a temporary file
+    /// renamed over it): a kill leaves either the old log or the new one.
+    public static func replace(_ url: URL, with history: MetricsHistory) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var text = Data()
+        for r in history.records { text.append(try enc.encode(r)); text.append(0x0A) }
+        try text.write(to: url, options: .atomic)
+    }
+
     /// Reads a metrics log back.
     public static func read(_ url: URL) throws -> MetricsHistory {
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -133,6 +146,15 @@ public final class CheckpointWriter: TrainerCallback {
     }
 
     public var latest: URL { folder.appendingPathComponent("checkpoint.h5") }
+
+    /// Removes `<name>.tmp-<pid>` files that a killed checkpoint write left in `folder`
+    /// (the run that owns the folder is the only writer there).
+    public static func removeLeftoverTempFiles(in folder: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasSuffix(".h5") == false && name.contains(".h5.tmp-") {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
     public var bestURL: URL { folder.appendingPathComponent("best.h5") }
 
     public func save(_ t: Trainer) throws {

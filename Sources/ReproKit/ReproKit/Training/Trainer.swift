@@ -58,6 +58,14 @@ public final class Trainer {
         guard c.step >= 0, c.step <= plan.totalSteps, c.epoch >= 0, c.epoch <= plan.epochs else {
             throw CheckpointError.malformed(path: path, problem: "its progress (step \(c.step), epoch \(c.epoch)) lies outside this run's plan (\(plan.totalSteps) steps, \(plan.epochs) epochs)")
         }
+        // A checkpoint of NaNs would train on silently: the NaN guard only sees losses.
+        // (Parameters and optimizer state only: a buffer may hold -inf by design, a mask.)
+        let parameterNames = Set(task.model.namedParameters().map(\.0))
+        let stored = c.tensors.filter { parameterNames.contains($0.0) }
+            + c.optimizerTensors.sorted { $0.key < $1.key }.map { ("optimizer/" + $0.key, $0.value) }
+        if let (name, _) = stored.first(where: { !$0.1.scalars.allSatisfy(\.isFinite) }) {
+            throw CheckpointError.malformed(path: path, problem: "\(name) holds NaN or infinite values")
+        }
         try Checkpoint.load(c, into: task.model)
         for o in optimizers {
             try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
