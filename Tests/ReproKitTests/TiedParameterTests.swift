@@ -84,13 +84,15 @@ final class TiedParameterTests: XCTestCase {
     }
 
     /// The same module reachable twice (a shared block) is one set of parameters, as PyTorch's
-    /// named_parameters() gives, and its tensors are aliases under the second path.
+    /// named_parameters() gives, and its tensors are aliases under the second path; a shared
+    /// Dropout is one random stream.
     func testSharedModuleIsListedOnce() {
         var rng = RNG(seed: 4)
-        let block = Linear(2, 2, rng: &rng)
-        let m = Sequential([block, Linear(2, 2, rng: &rng), block])
-        XCTAssertEqual(m.namedParameters().map(\.0), ["0.weight", "0.bias", "1.weight", "1.bias"])
-        XCTAssertEqual(m.tiedParameters().map(\.alias), ["2.weight", "2.bias"])
+        let block = Linear(2, 2, rng: &rng), drop = Dropout(0.5, rng: &rng)
+        let m = Sequential([block, drop, Linear(2, 2, rng: &rng), block, drop])
+        XCTAssertEqual(m.namedRandomStates().map(\.0), ["1.rng"])
+        XCTAssertEqual(m.namedParameters().map(\.0), ["0.weight", "0.bias", "2.weight", "2.bias"])
+        XCTAssertEqual(m.tiedParameters().map(\.alias), ["3.weight", "3.bias"])
         XCTAssertEqual(m.tiedParameters().map(\.canonical), ["0.weight", "0.bias"])
     }
 
