@@ -12,7 +12,9 @@ public final class MultiheadAttention: Module {
     @Parameter public var in_proj_bias: Tensor?
     public let out_proj: Linear
     public let embedDim: Int, heads: Int, dropout: Float
-    private var rng: RNG
+    /// The attention-dropout masks' stream, `dropout_rng` in a checkpoint, so that a resumed
+    /// run draws the masks an uninterrupted one would.
+    @RandomState private var dropout_rng: RNG
 
     /// PyTorch's init: xavier_uniform on in_proj_weight (over the whole [3E, E]), zeros for
     /// in_proj_bias and out_proj.bias, out_proj.weight as a Linear's default.
@@ -25,7 +27,7 @@ public final class MultiheadAttention: Module {
         out_proj = Linear(embedDim, embedDim, bias: bias, rng: &rng)
         if bias { out_proj.bias = Tensor.zeros([embedDim]) }
         self.embedDim = embedDim; self.heads = heads; self.dropout = dropout
-        self.rng = rng.split(rng.next())
+        dropout_rng = rng.split(rng.next())
         super.init()
     }
 
@@ -92,7 +94,7 @@ public final class MultiheadAttention: Module {
         let p = isTraining ? dropout : 0
         let (o, weights) = p > 0
             ? scaledDotProductAttention(query: q, key: k, value: v, mask: m, causal: causal, dropout: p,
-                                        rng: &rng, returnWeights: needWeights)
+                                        rng: &dropout_rng, returnWeights: needWeights)
             : scaledDotProductAttention(query: q, key: k, value: v, mask: m, causal: causal,
                                         returnWeights: needWeights)
         let merged = o.permuted([0, 2, 1, 3]).reshaped([b, tq, e])

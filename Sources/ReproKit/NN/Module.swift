@@ -5,6 +5,11 @@
 /// `layers.0.…`. Those names become the checkpoint's dataset names, so a checkpoint lines up
 /// with a PyTorch model of the same structure. Declare parameters with `@Parameter`, running
 /// statistics with `@Buffer`, and children as `let`/`var` properties of module type.
+///
+/// Tied weights are one tensor object in two slots (`out.weight = embed.weight`, as Vaswani
+/// et al. tie the embedding and the output projection; or one module reachable twice). Every
+/// listing below names such a tensor once, under its first name in PyTorch's order, so that
+/// it is counted, saved and optimized once; `tiedParameters()` gives its other names.
 open class Module {
     /// Training or evaluation mode; `train()`/`eval()` set it on the whole tree.
     public private(set) var isTraining = true
@@ -43,33 +48,41 @@ open class Module {
     /// Default: none.
     open func registeredParameters() -> [(String, Parameter<Tensor>)] { [] }
 
-    /// Every parameter in the tree with its dotted name (`layer1.0.conv1.weight`).
+    /// Every parameter in the tree with its dotted name (`layer1.0.conv1.weight`), each
+    /// tensor once, as PyTorch's `named_parameters()` (remove_duplicate=True): a tied tensor
+    /// under the first name it is reachable by.
     public func namedParameters() -> [(String, Tensor)] {
-        collect { value in (value as? TensorSlot).flatMap { $0.isBuffer ? nil : $0.tensor } }
+        splitAliases(collect(Self.parameter)).unique
     }
 
-    /// Every buffer (running statistics and the like) with its dotted name.
+    /// Every buffer (running statistics and the like) with its dotted name, each tensor once.
     public func namedBuffers() -> [(String, Tensor)] {
-        collect { value in (value as? TensorSlot).flatMap { $0.isBuffer ? $0.tensor : nil } }
+        splitAliases(collect(Self.buffer)).unique
     }
 
     /// Parameters and buffers: what a checkpoint saves, in PyTorch's `state_dict` order
     /// (each module's own parameters, then its buffers, then its children).
+    ///
+    /// Each tensor once, under its first name: unlike PyTorch's `state_dict()`, which keeps
+    /// a tied tensor under all its names, a checkpoint stores it once (`tiedParameters()`
+    /// lists the names left out, for a reader or a loader of a PyTorch file to map).
     public func stateDict() -> [(String, Tensor)] {
-        collect { value in (value as? TensorSlot)?.tensor }
+        splitAliases(collect(Self.stateTensor)).unique
     }
 
-    /// Every random stream (dropout masks and the like) with its dotted name. A checkpoint
-    /// saves them so that a resumed run draws the same masks as an uninterrupted one.
+    /// The names left out of `stateDict()` because their tensor is already in it under an
+    /// earlier name (tied weights, a shared module): each alias with that canonical name, in
+    /// state_dict order. Covers buffers too. Empty for a model without ties.
+    public func tiedParameters() -> [(alias: String, canonical: String)] {
+        splitAliases(collect(Self.stateTensor)).aliases
+    }
+
+    /// Every random stream (dropout masks and the like) with its dotted name, each once (a
+    /// module reachable twice draws from one stream). A checkpoint saves them so that a
+    /// resumed run draws the same masks as an uninterrupted one.
     public func namedRandomStates() -> [(String, RandomState)] {
-        var out: [(String, RandomState)] = []
-        forEachProperty { name, value in
-            if let r = value as? RandomState { out.append((name, r)) }
-        }
-        for (childName, child) in namedChildren() {
-            out += child.namedRandomStates().map { ("\(childName).\($0.0)", $0.1) }
-        }
-        return out
+        var seen = Set<ObjectIdentifier>()
+        return collect { $0 as? RandomState }.filter { seen.insert(ObjectIdentifier($0.1)).inserted }
     }
 
     /// The parameters alone, for an optimizer.
@@ -78,12 +91,23 @@ open class Module {
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
-    private func collect(_ pick: (Any) -> Tensor?) -> [(String, Tensor)] {
-        var own: [(String, Tensor)] = []
+    private static func parameter(_ value: Any) -> Tensor? {
+        (value as? TensorSlot).flatMap { $0.isBuffer ? nil : $0.tensor }
+    }
+
+    private static func buffer(_ value: Any) -> Tensor? {
+        (value as? TensorSlot).flatMap { $0.isBuffer ? $0.tensor : nil }
+    }
+
+    private static func stateTensor(_ value: Any) -> Tensor? { (value as? TensorSlot)?.tensor }
+
+    /// What `pick` finds in the tree, under every name it is reachable by (a tied tensor,
+    /// a shared module's stream, more than once), this module's own before its children's.
+    private func collect<T>(_ pick: (Any) -> T?) -> [(String, T)] {
+        var out: [(String, T)] = []
         forEachProperty { name, value in
-            if let t = pick(value) { own.append((name, t)) }
+            if let t = pick(value) { out.append((name, t)) }
         }
-        var out = own
         for (childName, child) in namedChildren() {
             out += child.collect(pick).map { ("\(childName).\($0.0)", $0.1) }
         }
@@ -113,6 +137,24 @@ open class Module {
         }
         for (name, p) in registeredParameters() { body(name, p) }
     }
+}
+
+/// `named` with each tensor object kept at its first name only (`unique`), and the names
+/// dropped, each with the name its tensor kept (`aliases`). Identity, not value: two equal
+/// tensors are two parameters.
+func splitAliases(_ named: [(String, Tensor)])
+    -> (unique: [(String, Tensor)], aliases: [(alias: String, canonical: String)]) {
+    var first: [ObjectIdentifier: String] = [:]
+    var unique: [(String, Tensor)] = [], aliases: [(alias: String, canonical: String)] = []
+    for (name, t) in named {
+        if let canonical = first[ObjectIdentifier(t)] {
+            aliases.append((name, canonical))
+        } else {
+            first[ObjectIdentifier(t)] = name
+            unique.append((name, t))
+        }
+    }
+    return (unique, aliases)
 }
 
 /// What `@Parameter` and `@Buffer` have in common: a slot that may hold a tensor.

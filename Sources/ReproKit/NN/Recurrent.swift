@@ -75,6 +75,34 @@ private func splitState(_ hc: Tensor) -> (h: Tensor, c: Tensor) {
     return (hc.slice(axis: 0, 0..<1).reshaped(shape), hc.slice(axis: 0, 1..<2).reshaped(shape))
 }
 
+/// What `GRU` and `LSTM` share: the stacked weights, registered under PyTorch's flat names,
+/// and the stream of the dropout masks between layers.
+public class RecurrentLayer: Module {
+    let stack: RecurrentStack
+    /// Module-held so that a checkpoint saves it (`dropout_rng`): a resumed run draws the
+    /// masks an uninterrupted one would.
+    @RandomState var dropout_rng: RNG
+    public var inputSize: Int { stack.inputSize }
+    public var hiddenSize: Int { stack.hiddenSize }
+    public var numLayers: Int { stack.layers }
+    public var bidirectional: Bool { stack.directions == 2 }
+
+    init(gates: Int, inputSize: Int, hiddenSize: Int, numLayers: Int, bias: Bool, dropout: Float,
+         bidirectional: Bool, rng: inout RNG) {
+        stack = RecurrentStack(gates: gates, inputSize: inputSize, hiddenSize: hiddenSize, layers: numLayers,
+                               bidirectional: bidirectional, bias: bias, dropout: dropout, rng: &rng)
+        // After the weights: the draws every existing seed's weights and masks came from.
+        dropout_rng = rng.split(rng.next())
+        super.init()
+    }
+
+    public override func registeredParameters() -> [(String, Parameter<Tensor>)] { stack.named }
+
+    func run(_ x: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?) -> (output: Tensor, hidden: Tensor, cell: Tensor?) {
+        stack.run(x, h0: h0, c0: c0, lengths: lengths, training: isTraining, rng: &dropout_rng)
+    }
+}
+
 /// Multi-layer GRU over a batch-first sequence, as `nn.GRU(batch_first=True)`.
 ///
 /// x [B, T, I] → output [B, T, D·H] (D = 2 when bidirectional: forward then reverse halves)
@@ -84,25 +112,16 @@ private func splitState(_ hc: Tensor) -> (h: Tensor, c: Tensor) {
 /// in training. `lengths` gives each sequence's true length (padding after it), with the
 /// semantics of a packed sequence: steps past the end leave the state unchanged (so the
 /// reverse direction starts at the last real step) and give zero output.
-public final class GRU: Module {
-    private let stack: RecurrentStack
-    public var inputSize: Int { stack.inputSize }
-    public var hiddenSize: Int { stack.hiddenSize }
-    public var numLayers: Int { stack.layers }
-    public var bidirectional: Bool { stack.directions == 2 }
-
+public final class GRU: RecurrentLayer {
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
                 dropout: Float = 0, bidirectional: Bool = false, rng: inout RNG) {
-        stack = RecurrentStack(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, layers: numLayers,
-                               bidirectional: bidirectional, bias: bias, dropout: dropout, rng: &rng)
-        super.init()
+        super.init(gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
+                   dropout: dropout, bidirectional: bidirectional, rng: &rng)
     }
-
-    public override func registeredParameters() -> [(String, Parameter<Tensor>)] { stack.named }
 
     /// Output and final hidden state; `h0` [layers·D, B, H] (nil: zeros).
     public func callAsFunction(_ x: Tensor, h0: Tensor?, lengths: [Int]? = nil) -> (output: Tensor, hidden: Tensor) {
-        let r = stack.run(x, h0: h0, c0: nil, lengths: lengths, training: isTraining)
+        let r = run(x, h0: h0, c0: nil, lengths: lengths)
         return (r.output, r.hidden)
     }
 
@@ -114,26 +133,17 @@ public final class GRU: Module {
 /// Multi-layer LSTM over a batch-first sequence, as `nn.LSTM(batch_first=True)`: like `GRU`
 /// with a cell state too. x [B, T, I] → output [B, T, D·H], final hidden and cell states
 /// [layers·D, B, H] each.
-public final class LSTM: Module {
-    private let stack: RecurrentStack
-    public var inputSize: Int { stack.inputSize }
-    public var hiddenSize: Int { stack.hiddenSize }
-    public var numLayers: Int { stack.layers }
-    public var bidirectional: Bool { stack.directions == 2 }
-
+public final class LSTM: RecurrentLayer {
     public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
                 dropout: Float = 0, bidirectional: Bool = false, rng: inout RNG) {
-        stack = RecurrentStack(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, layers: numLayers,
-                               bidirectional: bidirectional, bias: bias, dropout: dropout, rng: &rng)
-        super.init()
+        super.init(gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
+                   dropout: dropout, bidirectional: bidirectional, rng: &rng)
     }
-
-    public override func registeredParameters() -> [(String, Parameter<Tensor>)] { stack.named }
 
     /// Output and final states; `state` (h0, c0), each [layers·D, B, H] (nil: zeros).
     public func callAsFunction(_ x: Tensor, state: (h: Tensor, c: Tensor)?,
                                lengths: [Int]? = nil) -> (output: Tensor, hidden: Tensor, cell: Tensor) {
-        let r = stack.run(x, h0: state?.h, c0: state?.c, lengths: lengths, training: isTraining)
+        let r = run(x, h0: state?.h, c0: state?.c, lengths: lengths)
         return (r.output, r.hidden, r.cell!)
     }
 
@@ -143,7 +153,8 @@ public final class LSTM: Module {
 }
 
 /// The weights and the time loop shared by `GRU` (3 gates) and `LSTM` (4 gates). Not a
-/// Module: its parameters are registered by the owning layer under PyTorch's flat names.
+/// Module: its parameters are registered by the owning layer under PyTorch's flat names, and
+/// the owner holds the dropout stream.
 final class RecurrentStack {
     /// One direction of one layer: W_ih [G·H, in], W_hh [G·H, H], b_ih, b_hh [G·H].
     struct Weights {
@@ -153,7 +164,6 @@ final class RecurrentStack {
 
     let gates: Int, inputSize: Int, hiddenSize: Int, layers: Int, directions: Int
     let dropout: Float
-    private var dropoutRNG: RNG
     /// Layer-major, forward before reverse: PyTorch's order.
     let weights: [Weights]
     let named: [(String, Parameter<Tensor>)]
@@ -183,10 +193,10 @@ final class RecurrentStack {
         }
         weights = ws
         self.named = named
-        dropoutRNG = rng.split(rng.next())
     }
 
-    func run(_ x: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?, training: Bool)
+    /// `rng` draws the dropout masks between layers (in training only).
+    func run(_ x: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?, training: Bool, rng: inout RNG)
         -> (output: Tensor, hidden: Tensor, cell: Tensor?) {
         precondition(x.rank == 3 && x.shape[2] == inputSize,
                      "recurrent layer: input must be [B, T, \(inputSize)] (batch first), got \(x.shape)")
@@ -230,7 +240,7 @@ final class RecurrentStack {
             }
             input = directions == 1 ? outputs[0] : Tensor.concat(outputs, axis: 2)
             if training && dropout > 0 && l + 1 < layers {
-                input = TensorCore.dropout(input, p: dropout, training: true, rng: &dropoutRNG)
+                input = TensorCore.dropout(input, p: dropout, training: true, rng: &rng)
             }
         }
         if let lengths {

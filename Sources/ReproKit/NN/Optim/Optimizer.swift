@@ -43,8 +43,10 @@ public struct ParameterGroup {
     public var weightDecay: Float
     public var learningRateScale: Float
 
+    /// A tensor listed twice (tied weights under two names) is kept once, at its first name,
+    /// so that a step updates it once, as torch.optim does with `model.parameters()`.
     public init(_ parameters: [(String, Tensor)], weightDecay: Float = 0, learningRateScale: Float = 1) {
-        self.parameters = parameters.map { (name: $0.0, tensor: $0.1) }
+        self.parameters = splitAliases(parameters).unique.map { (name: $0.0, tensor: $0.1) }
         self.weightDecay = weightDecay
         self.learningRateScale = learningRateScale
     }
