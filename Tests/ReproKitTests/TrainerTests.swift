@@ -34,7 +34,7 @@ final class ToyTask: TrainingTask {
         }
         x = Tensor(xs, shape: [n, 2]); y = ys
         model = Net(rng: &rng)
-        sampler = EpochSampler(count: n, batchSize: 16, rng: rng.split(7))
+        sampler = try! EpochSampler(count: n, batchSize: 16, dropLast: true, rng: rng.split(7))
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: sampler.batches,
                             optimizer: .sgd(momentum: 0.9, weightDecay: 1e-4, nesterov: false),
                             schedule: .cosine(lr, total: epochs * sampler.batches, minimum: 0),
