@@ -94,7 +94,7 @@ func makeAlexNetTask(_ c: AlexNetConfig, _ context: RunContext) throws -> Traini
                             widths: c.widths, hidden: c.hidden, lrn: c.lrn, overlap: c.overlap_pool,
                             dropout: Float(c.dropout), init: scheme, rng: &rng)
     let lr = c.lr, cosine = c.schedule == "cosine"
-    return ImageClassificationTask(
+    return try ImageClassificationTask(
         model: model, data: data, epochs: c.epochs,
         optimizer: .sgd(momentum: Float(c.momentum), weightDecay: Float(c.weight_decay), nesterov: false),
         schedule: { total in cosine ? .cosine(lr, total: total, minimum: 0) : .constant(lr) },
@@ -116,7 +116,7 @@ func makeFourLayerTask(_ c: FourLayerConfig, _ context: RunContext) throws -> Tr
     let model = FourLayerCNN(inChannels: train.channels, size: train.height, classes: train.classNames.count,
                              widths: c.widths, hidden: c.hidden, activation: activation, init: scheme, rng: &rng)
     let lr = c.lr
-    return ImageClassificationTask(
+    return try ImageClassificationTask(
         model: model, data: data, epochs: c.epochs,
         optimizer: .sgd(momentum: Float(c.momentum), weightDecay: 0, nesterov: false),
         schedule: { _ in .constant(lr) }, logEvery: c.log_every, trainErrorThresholds: c.error_thresholds,

@@ -60,7 +60,7 @@ func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
     guard ["cosine", "multistep"].contains(schedule) else {
         throw ConfigError.invalid("schedule must be \"cosine\" or \"multistep\", got \"\(schedule)\"")
     }
-    return ImageClassificationTask(
+    return try ImageClassificationTask(
         model: model, data: data, epochs: c.epochs,
         optimizer: .sgd(momentum: Float(c.momentum), weightDecay: Float(c.weight_decay), nesterov: false),
         schedule: { total in

@@ -84,7 +84,7 @@ final class SelfTestTask: TrainingTask {
         test = Rings(count: 400, stream: 2)
         var rng = context.rng.split(1)
         model = MLP(hidden: c.hidden, rng: &rng)
-        sampler = EpochSampler(count: 640, batchSize: c.batch_size, rng: context.rng.split(2))
+        sampler = try EpochSampler(count: 640, batchSize: c.batch_size, rng: context.rng.split(2))
         let total = c.epochs * sampler.batches
         plan = TrainingPlan(epochs: c.epochs, batchesPerEpoch: sampler.batches,
                             optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),

@@ -101,7 +101,7 @@ final class TinyGANTask: TrainingTask {
         averaged = TinyGAN.MLP(TinyGAN.noiseSize, 32, 2, dropout: 0, rng: &spare)
         ema = ExponentialMovingAverage(gan.generator, decay: Float(c.ema_decay))
         noise = context.rng.split(2)
-        sampler = EpochSampler(count: 640, batchSize: c.batch_size, rng: context.rng.split(3))
+        sampler = try EpochSampler(count: 640, batchSize: c.batch_size, rng: context.rng.split(3))
         plan = TrainingPlan(epochs: c.epochs, batchesPerEpoch: sampler.batches,
                             optimizer: .adam(beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
                             schedule: .constant(c.lr_generator), drawEvery: c.draw_every > 0 ? c.draw_every : nil,

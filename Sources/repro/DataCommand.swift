@@ -21,7 +21,7 @@ struct DataCommand: ParsableCommand {
 
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Download a data set and check its published checksum.")
-        @Argument(help: "mnist, cifar10 or cifar100.") var name: String
+        @Argument(help: "A data set repro downloads (see `repro data list`).") var name: String
         func run() throws {
             do {
                 let e = try DatasetRegistry.entry(name)

@@ -36,7 +36,7 @@ final class ToyTask: TrainingTask {
         }
         x = Tensor(xs, shape: [n, 2]); y = ys
         model = Net(dropout: dropout, rng: &rng)
-        sampler = EpochSampler(count: n, batchSize: batchSize, rng: rng.split(7))
+        sampler = try! EpochSampler(count: n, batchSize: batchSize, rng: rng.split(7))
         var plan = TrainingPlan(epochs: epochs, batchesPerEpoch: sampler.batches,
                                 optimizer: .sgd(momentum: 0.9, weightDecay: 1e-4, nesterov: false),
                                 schedule: .constant(lr), accumulation: accumulation, logEvery: 5,

@@ -63,13 +63,13 @@ public final class ImageClassificationTask: TrainingTask {
     public init(model: Module, data: ImageClassificationData, epochs: Int, optimizer: OptimizerSpec,
                 schedule: (_ totalSteps: Int) -> LRSchedule, decayNormsAndBiases: Bool = true,
                 evalEvery: Int? = nil, logEvery: Int? = nil, trainErrorThresholds: [Double] = [],
-                trainEvalSubset: Int = 0, filtersParameter: String? = nil, rng: RNG) {
+                trainEvalSubset: Int = 0, filtersParameter: String? = nil, rng: RNG) throws {
         self.model = model
         self.data = data
         self.trainErrorThresholds = trainErrorThresholds
         self.trainEvalSubset = Swift.min(trainEvalSubset, data.train.count)
         self.filtersParameter = filtersParameter
-        sampler = EpochSampler(count: data.train.count, batchSize: data.batchSize, rng: rng)
+        sampler = try EpochSampler(count: data.train.count, batchSize: data.batchSize, rng: rng)
         let perEpoch = sampler.batches
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
                             schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,

@@ -34,11 +34,12 @@ public enum ImageDatasets {
 
     static func synthetic(channels: Int, size: Int, rng: RNG) -> (LabeledImages, LabeledImages) {
         var data = rng
-        func random(_ n: Int) -> LabeledImages {
+        func random(_ n: Int, _ split: DataSplit) -> LabeledImages {
             LabeledImages(images: (0..<n * channels * size * size).map { _ in UInt8(truncatingIfNeeded: data.next()) },
                           count: n, channels: channels, height: size, width: size,
-                          labels: (0..<n).map { _ in data.int(below: 10) }, classNames: (0..<10).map { "class \($0)" })
+                          labels: (0..<n).map { _ in data.int(below: 10) }, classNames: (0..<10).map { "class \($0)" },
+                          name: "synthetic-\(size)x\(size)x\(channels)", split: split.rawValue)
         }
-        return (random(4096), random(512))
+        return (random(4096, .train), random(512, .test))
     }
 }

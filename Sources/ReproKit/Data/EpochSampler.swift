@@ -1,14 +1,24 @@
 /// Which examples form batch `b` of epoch `e`: a seeded shuffle per epoch, so a batch
 /// depends on (seed, epoch, batch) alone and a resumed run sees the same data.
-public final class EpochSampler {
+public final class EpochSampler: BatchSampler {
     public let count: Int
     public let batchSize: Int
     public let dropLast: Bool
     private let rng: RNG
     private var cached: (epoch: Int, order: [Int])?
 
-    public init(count: Int, batchSize: Int, dropLast: Bool = true, rng: RNG) {
-        precondition(count > 0 && batchSize > 0, "EpochSampler needs examples and a batch size")
+    /// Batches of `batchSize` from `count` examples, reshuffled every epoch from `rng`.
+    /// With `dropLast`, a last batch smaller than `batchSize` is skipped (unless every batch
+    /// would be: fewer examples than one batch).
+    /// - Throws: `DataError.invalid` when there are no examples or `batchSize` is below 1.
+    public init(count: Int, batchSize: Int, dropLast: Bool = true, rng: RNG) throws {
+        guard batchSize >= 1 else {
+            throw DataError.invalid("batch_size must be at least 1, got \(batchSize); set it to a positive number")
+        }
+        guard count >= 1 else {
+            throw DataError.invalid("no examples to draw batches from (the training set is empty); "
+                + "check the data set and any subset size")
+        }
         self.count = count
         self.batchSize = batchSize
         self.dropLast = dropLast && count >= batchSize
