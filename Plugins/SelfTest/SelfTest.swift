@@ -92,6 +92,11 @@ final class SelfTestTask: TrainingTask {
                             logEvery: 5, bestMetric: "test_accuracy")
     }
 
+    var datasets: [DatasetDescription] {
+        [DatasetDescription(name: "rings-2d", split: "train", count: 640, example: "points in [-1, 1]², 3 classes"),
+         DatasetDescription(name: "rings-2d", split: "test", count: 400, example: "points in [-1, 1]², 3 classes")]
+    }
+
     func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
         if config.slow_ms > 0 { usleep(useconds_t(config.slow_ms * 1000)) }
         let idx = sampler.indices(epoch: epoch, batch: batch)

@@ -71,6 +71,10 @@ extension CLITests {
         XCTAssertEqual(o.status, 130, o.stdout + o.stderr)
         let folder = try XCTUnwrap(o.runFolder, o.stdout)
         let run = RunFolder(url: folder)
+        // The task's data sets, as they describe themselves, in config.json and the report.
+        XCTAssertEqual(try run.readJSON(RunRecord.self, from: "config.json").data?.map(\.description),
+                       ["rings-2d train: 640 examples, points in [-1, 1]², 3 classes",
+                        "rings-2d test: 400 examples, points in [-1, 1]², 3 classes"])
         let log = try Data(contentsOf: run.metrics)
         let good = try Checkpoint.read(from: run.checkpoint)
         var poisoned = good
@@ -92,5 +96,7 @@ extension CLITests {
         let lines = try MetricsLogWriter.read(run.metrics).records
         XCTAssertEqual(lines.filter { $0.split == "train" }.last?.step, 240)
         XCTAssertFalse(resumed.stdout.contains("ETA 1"), "the progress line after a resume: \(resumed.stdout)")
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("**Data:** rings-2d train: 640 examples"), report)
     }
 }

@@ -93,6 +93,9 @@ public protocol TrainingTask: AnyObject {
     /// Callbacks the task adds to the built-in ones (progress, metrics log, checkpoints,
     /// drawings); they are told after those.
     var callbacks: [TrainerCallback] { get }
+    /// The data sets it trains and evaluates on (`Dataset.datasetDescription`), recorded in
+    /// the run folder's config.json and report.
+    var datasets: [DatasetDescription] { get }
 
     /// Metrics on held-out data; called in eval mode without gradients at the end of every
     /// epoch and every `plan.evalEvery` steps. `point` says where: keep expensive metrics
@@ -125,6 +128,7 @@ extension TrainingTask {
     }
     public func afterOptimizerStep(step: Int) throws {}
     public var callbacks: [TrainerCallback] { [] }
+    public var datasets: [DatasetDescription] { [] }
     public func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] { [] }
     public func summaryMetrics(history: MetricsHistory) -> [String: Double] { [:] }
     public func saveState() -> TaskState { TaskState() }

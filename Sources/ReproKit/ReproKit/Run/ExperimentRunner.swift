@@ -124,7 +124,8 @@ public struct ExperimentRunner {
             threads: r.threads, overrides: r.overrides,
             config: Dictionary(uniqueKeysWithValues: config.keys.map { ($0, config[$0]!.plainText) }),
             configJSON: config.json, variant: r.variant, gitCommit: Provenance.gitCommit(),
-            machine: Provenance.machine(), versions: Provenance.versions(), started: Provenance.now())
+            machine: Provenance.machine(), versions: Provenance.versions(), started: Provenance.now(),
+            data: task.datasets)
         try folder.writeJSON(record, to: "config.json")
         log("run folder: \(folder.url.path)")
         return try train(task: task, record: record, folder: folder, card: r.card, experiment: r.experiment,

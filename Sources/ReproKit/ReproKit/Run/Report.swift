@@ -14,6 +14,9 @@ public enum Report {
         md += String(format: "%.1f s", s.seconds)
         md += ", \(record.threads) thread(s), commit \(record.gitCommit), \(record.machine)\n\n"
         md += "**Outcome:** \(s.outcome)\(s.message.map { " — \($0)" } ?? "")\n\n"
+        if let data = record.data, !data.isEmpty {
+            md += "**Data:** " + data.map(\.description).joined(separator: "; ") + "\n\n"
+        }
 
         md += "## Result\n\n"
         if s.assertions.isEmpty {

@@ -81,6 +81,8 @@ public struct RunRecord: Codable, Equatable {
     public var machine: String
     public var versions: [String: String]
     public var started: String
+    /// The data sets the task trained and evaluated on, as they describe themselves.
+    public var data: [DatasetDescription]?
 }
 
 /// Facts about where a run ran.

@@ -77,6 +77,8 @@ public final class ImageClassificationTask: TrainingTask {
                             bestMetric: "test_accuracy", higherIsBetter: true)
     }
 
+    public var datasets: [DatasetDescription] { [data.train.datasetDescription, data.test.datasetDescription] }
+
     public func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
         let idx = sampler.indices(epoch: epoch, batch: batch)
         let (x, y) = data.train.batch(indices: idx, mean: data.mean, std: data.std)
