@@ -204,3 +204,18 @@ final class LifecycleTests: XCTestCase {
         }
     }
 }
+
+/// A config struct `--set` cannot express is reported when the plugin loads and refused
+/// when the task is built, naming the field, instead of silently giving empty defaults.
+final class TaskKindConfigTests: XCTestCase {
+    struct Dated: Codable { var epochs = 1; var when = Date(timeIntervalSince1970: 0) }
+
+    func testAConfigWithAnUnsupportedFieldIsRefusedByName() {
+        let kind = TaskKind(name: "dated", summary: "", defaults: Dated()) { _, _ in ToyTask(seed: 0) }
+        let problem = kind.configProblem?.description ?? ""
+        XCTAssertTrue(problem.contains("'when'"), problem)
+        XCTAssertThrowsError(try kind.make(ConfigDict(), context: RunContext(seed: 0))) { error in
+            XCTAssertEqual("\(error)", problem)
+        }
+    }
+}

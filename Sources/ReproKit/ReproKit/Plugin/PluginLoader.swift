@@ -7,6 +7,8 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
     case abiMismatch(path: String, found: Int32, expected: Int32)
     case badEntry(path: String)
     case duplicateID(id: String, path: String, first: String)
+    /// A task whose config struct has a field `--set` cannot express; the plugin still loads.
+    case badConfig(path: String, task: String, problem: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
             return "\(path): repro_plugin_entry did not return a PaperPlugin; rebuild it against this ReproKit"
         case .duplicateID(let id, let path, let first):
             return "\(path): paper id '\(id)' is already provided by \(first); remove one of the two"
+        case .badConfig(let path, let task, let problem):
+            return "\(path): task '\(task)' cannot run: \(problem); fix the plugin's config struct"
         }
     }
 }
@@ -106,6 +110,11 @@ public enum PluginLoader {
                     }
                     byID[loaded.plugin.id] = path
                     plugins.append(loaded)
+                    for task in loaded.plugin.tasks {
+                        if let problem = task.configProblem {
+                            errors.append(.badConfig(path: path, task: task.name, problem: problem.description))
+                        }
+                    }
                 } catch let e as PluginLoadError {
                     errors.append(e)
                 } catch {
