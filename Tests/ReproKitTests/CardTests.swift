@@ -260,9 +260,10 @@ final class CardTests: XCTestCase {
         quick.zz = 1
         quick.aa = [1.5, 2]
         """
-        XCTAssertEqual(PaperCard.check(text, file: "x.toml").errors.map(\.description),
-                       ["x.toml:21: 'alpha' in [experiments.b-exp.config] must be a number, true/false, "
-                        + "a string or a list of them, not a table"])
+        // A dotted TOML key is a sub-table: it reaches the config as the dotted key of a nested struct.
+        let dotted = try PaperCard.parse(text, file: "x.toml").experiments[0]
+        XCTAssertEqual(dotted.config.map(\.0), ["zeta", "alpha.beta", "quoted key"])
+        XCTAssertEqual(dotted.error(at: ["config", "alpha.beta"], "m").line, 21)
         let card = try PaperCard.parse(text.replacingOccurrences(of: "alpha.beta = 2", with: "alpha = 2"),
                                        file: "x.toml")
         XCTAssertEqual(card.title, "A title with [brackets] and # hashes")
@@ -355,10 +356,19 @@ final class CardTests: XCTestCase {
                    "Papers/toy.toml:23: 'tolerance' in [[experiments.toy-mini.expect]] must be a finite, non-negative number, not -0.01")
         assertOnly(problems("basis = \"seeds 0-4\"", "basis = \"  \""),
                    "Papers/toy.toml:24: 'basis' in [[experiments.toy-mini.expect]] is empty")
-        assertOnly(problems("config = { epochs = 2 }", "config = { epochs = 2, opt = { lr = 1 } }"),
-                   "Papers/toy.toml:18: 'opt' in [experiments.toy-mini.config] must be a number, true/false, a string or a list of them, not a table")
+        assertOnly(problems("config = { epochs = 2 }", "config = { epochs = 2, opt = { lr = 1, at = 1979-05-27 } }"),
+                   "Papers/toy.toml:18: 'at' in [experiments.toy-mini.config.opt] must be a number, true/false, a string, "
+                   + "a list of them or a table of them, not a date or time")
         assertOnly(problems("small = { depth = 2 }", "small = 2"),
                    "Papers/toy.toml:31: 'small' in [experiments.toy-claims.variants] must be a table, not the integer 2")
+    }
+
+    func testInlineConfigTablesGiveDottedKeysInFileOrder() throws {
+        let text = CardTests.toy.replacingOccurrences(of: "config = { epochs = 2 }",
+                                                      with: "config = { adam = { beta1 = 0.95, beta2 = 0.99 }, epochs = 2 }")
+        let e = try PaperCard.parse(text, file: "t.toml").experiments[0]
+        XCTAssertEqual(e.config.map(\.0), ["adam.beta1", "adam.beta2", "epochs"])
+        XCTAssertEqual(e.config.map(\.1), [.double(0.95), .double(0.99), .int(2)])
     }
 
     func testToleranceMustBeExactlyOneOfTwo() {

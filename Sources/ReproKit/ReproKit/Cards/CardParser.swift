@@ -86,8 +86,7 @@ final class CardParser {
         var keyLines: [String: Int] = [:]
         func configTable(_ key: String) -> [(String, ConfigValue)] {
             guard let c = subtable(t, path, key) else { return [] }
-            for k in orderedKeys(c, path + [key]) { keyLines["\(key).\(k)"] = map.line(path + [key, k]) }
-            return configPairs(c, path + [key])
+            return configPairs(c, path + [key]) { keyLines["\(key).\($0)"] = $1 }
         }
         let config = configTable("config")
         let quick = configTable("quick")
@@ -98,10 +97,7 @@ final class CardParser {
             for v in variantNames {
                 guard let c = subtable(vt, path + ["variants"], v) else { continue }
                 keyLines["variants.\(v)"] = map.line(path + ["variants", v])
-                for k in orderedKeys(c, path + ["variants", v]) {
-                    keyLines["variants.\(v).\(k)"] = map.line(path + ["variants", v, k])
-                }
-                variants.append((v, configPairs(c, path + ["variants", v])))
+                variants.append((v, configPairs(c, path + ["variants", v]) { keyLines["variants.\(v).\($0)"] = $1 }))
             }
         }
         let expect = expectations(t, path, "expect", variants: variantNames, reportedKeys: reportedKeys ?? [])
@@ -242,16 +238,22 @@ final class CardParser {
         return FigureSpec(metrics: metrics, title: title, yLabel: yLabel, yMax: yMax)
     }
 
-    /// A table of config values, in file order.
-    private func configPairs(_ t: TOMLTable, _ path: Path) -> [(String, ConfigValue)] {
+    /// A table of config values in file order, each reported to `line` with its line. A
+    /// sub-table (`adam = { beta1 = 0.9 }`, or the dotted key `adam.beta1 = 0.9`) gives dotted
+    /// keys ("adam.beta1"): the keys of a nested config struct.
+    private func configPairs(_ t: TOMLTable, _ path: Path, prefix: String = "",
+                             line: (String, Int) -> Void) -> [(String, ConfigValue)] {
         var out: [(String, ConfigValue)] = []
         for key in orderedKeys(t, path) {
             guard let v = t[key] else { continue }
+            line(prefix + key, map.line(path + [key]))
             if let c = configValue(v) {
-                out.append((key, c))
+                out.append((prefix + key, c))
+            } else if let sub = v.table {
+                out += configPairs(sub, path + [key], prefix: prefix + key + ".", line: line)
             } else {
-                fail(path + [key], "'\(key)' in \(tableName(path)) must be a number, true/false, a string "
-                     + "or a list of them, not \(describe(v))")
+                fail(path + [key], "'\(key)' in \(tableName(path)) must be a number, true/false, a string, "
+                     + "a list of them or a table of them, not \(describe(v))")
             }
         }
         return out

@@ -69,19 +69,23 @@ public struct LinePlot {
         return canvas
     }
 
-    /// Several plots side by side (e.g. loss | accuracy), under an optional common title.
+    /// Several plots side by side (e.g. loss | accuracy), under an optional common title;
+    /// with `columns`, in rows of that many (left to right, then top to bottom).
     public static func panels(_ plots: [LinePlot], panelWidth: Int = 520, height: Int = 400,
-                              title: String? = nil) throws -> Canvas {
+                              title: String? = nil, columns: Int? = nil) throws -> Canvas {
         precondition(!plots.isEmpty, "LinePlot.panels: no plots")
+        let perRow = max(1, min(columns ?? plots.count, plots.count))
+        let rows = (plots.count + perRow - 1) / perRow
         let font = try Font.dejaVuSans()
         let titleH = title.map { _ in font.lineMetrics(size: 16) }.map { $0.ascent + $0.descent + 10 } ?? 0
-        var canvas = Canvas(width: panelWidth * plots.count, height: height + titleH)
+        var canvas = Canvas(width: panelWidth * perRow, height: height * rows + titleH)
         if let title {
             try canvas.drawText(title, x: Double(canvas.width) / 2, y: 8, size: 16, align: .center,
                                 baseline: .top, font: font)
         }
         for (i, plot) in plots.enumerated() {
-            try plot.draw(on: &canvas, in: PixelRect(x: i * panelWidth, y: titleH, width: panelWidth, height: height))
+            let rect = PixelRect(x: i % perRow * panelWidth, y: titleH + i / perRow * height, width: panelWidth, height: height)
+            try plot.draw(on: &canvas, in: rect)
         }
         return canvas
     }

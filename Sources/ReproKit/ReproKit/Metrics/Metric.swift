@@ -5,7 +5,15 @@ public protocol Metric: AnyObject {
     /// Whether a larger value is better (accuracy yes, loss no).
     var higherIsBetter: Bool { get }
     var value: Double { get }
+    /// Its scale and direction; by default the scale its name suggests, with `higherIsBetter`.
+    var kind: MetricKind { get }
     func reset()
+}
+
+extension Metric {
+    public var kind: MetricKind {
+        MetricKind(scale: MetricKind.inferred(from: name).scale, higherIsBetter: higherIsBetter)
+    }
 }
 
 /// Top-k accuracy of logits [N, classes] against integer targets.
@@ -13,6 +21,7 @@ public final class Accuracy: Metric {
     public let name: String
     public let topK: Int
     public var higherIsBetter: Bool { true }
+    public var kind: MetricKind { .accuracy }
     private var correct = 0, total = 0
 
     public init(name: String = "accuracy", topK: Int = 1) {

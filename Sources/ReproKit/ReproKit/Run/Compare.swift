@@ -11,9 +11,17 @@ public struct Comparison {
         public var expected: String
         public var paper: String
         public var verdict: String
+
+        public init(experiment: String, metric: String, reproduced: String, expected: String, paper: String,
+                    verdict: String) {
+            self.experiment = experiment; self.metric = metric; self.reproduced = reproduced
+            self.expected = expected; self.paper = paper; self.verdict = verdict
+        }
     }
 
     public var rows: [Row] = []
+
+    public init(rows: [Row] = []) { self.rows = rows }
 
     /// Builds the table from the latest full run of each experiment (quick runs when
     /// `quick`), and each claim from the latest study (or, before any, every run of its variants).
@@ -89,23 +97,16 @@ public struct Comparison {
         return md
     }
 
+    /// The table for a terminal: as wide as $COLUMNS says, else 120 columns; long cells
+    /// wrap inside their column (the full text is in `markdown` and the JSON).
     public var terminal: String {
-        TextTable.render(header: ["experiment", "metric", "reproduced", "expected", "paper", "verdict"],
-                         rows: rows.map { [$0.experiment, $0.metric, $0.reproduced, $0.expected, $0.paper, $0.verdict] })
+        terminal(width: TextTable.terminalWidth())
     }
-}
 
-/// A plain-text table with aligned columns.
-public enum TextTable {
-    public static func render(header: [String], rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, cell) in r.enumerated() where i < widths.count { widths[i] = Swift.max(widths[i], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        var out = line(header) + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n"
-        for r in rows { out += line(r) + "\n" }
-        return out
+    /// The table with every line at most `width` characters (when the columns can fit at all).
+    public func terminal(width: Int) -> String {
+        TextTable.render(header: ["experiment", "metric", "reproduced", "expected", "paper", "verdict"],
+                         rows: rows.map { [$0.experiment, $0.metric, $0.reproduced, $0.expected, $0.paper, $0.verdict] },
+                         maxWidth: width)
     }
 }
