@@ -105,7 +105,9 @@ final class TinyGANTask: TrainingTask {
         plan = TrainingPlan(epochs: c.epochs, batchesPerEpoch: sampler.batches,
                             optimizer: .adam(beta1: 0.5, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
                             schedule: .constant(c.lr_generator), drawEvery: c.draw_every > 0 ? c.draw_every : nil,
-                            logEvery: 5, bestMetric: "radius_error", higherIsBetter: false)
+                            logEvery: 5, bestMetric: "radius_error",
+                            metricKinds: ["radius_error": MetricKind(scale: .other, higherIsBetter: false),
+                                          "ring_coverage": .accuracy, "d_loss": .loss])
     }
 
     /// One Adam per network, each over its own parameters.

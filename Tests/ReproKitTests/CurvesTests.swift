@@ -8,7 +8,7 @@ final class CurvesTests: XCTestCase {
             ("test_accuracy", .accuracy), ("train_eval_accuracy", .accuracy), ("top5_acc", .accuracy),
             ("train_error", .error), ("test_err", .error), ("loss", .loss), ("test_loss", .loss), ("nll_loss", .loss),
             ("bleu", .bleu), ("test_bleu4", .bleu), ("fid", .fid), ("test_fid", .fid), ("perplexity", .perplexity),
-            ("val_ppl", .perplexity), ("lr", .learningRate), ("learning_rate", .learningRate),
+            ("val_ppl", .perplexity), ("lr", .learningRate), ("lr_generator", .learningRate), ("learning_rate", .learningRate),
             ("confidence", .other), ("grad_norm", .other),
         ]
         for (name, kind) in expected { XCTAssertEqual(MetricKind.inferred(from: name), kind, name) }

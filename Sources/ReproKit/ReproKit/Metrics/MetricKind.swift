@@ -57,14 +57,14 @@ public struct MetricKind: Hashable, Sendable, Codable {
 
     /// The kind a metric's name says, by the names papers and tasks use. The name is split
     /// into words at "_", "-", "." and " ", so that "confidence" is not a FID:
-    /// "lr", "…_lr", "learning_rate" → learning rate; a word ending in "loss" → loss;
+    /// "lr", "lr_…" (a second optimizer's), "…_lr", "learning_rate" → learning rate; a word ending in "loss" → loss;
     /// "perplexity", "ppl" → perplexity; a word starting with "bleu" → BLEU; "fid" → FID;
     /// a word ending in "accuracy", or "acc" → accuracy; a word ending in "error", or "err"
     /// → error; anything else → `.other`.
     public static func inferred(from name: String) -> MetricKind {
         let words = name.lowercased().split(whereSeparator: { "_-. ".contains($0) }).map(String.init)
         func any(_ test: (String) -> Bool) -> Bool { words.contains(where: test) }
-        if words.last == "lr" || name.lowercased().contains("learning_rate") { return .learningRate }
+        if words.first == "lr" || words.last == "lr" || name.lowercased().contains("learning_rate") { return .learningRate }
         if any({ $0.hasSuffix("loss") }) { return .loss }
         if any({ $0 == "perplexity" || $0 == "ppl" }) { return .perplexity }
         if any({ $0.hasPrefix("bleu") }) { return .bleu }

@@ -270,14 +270,17 @@ public struct TrainingPlan {
     public var drawEvery: Int?
     /// Log training metrics every this many steps.
     public var logEvery: Int
-    /// The evaluation metric that decides `best.h5`, and whether higher is better.
+    /// The evaluation metric that decides `best.h5` (in its kind's direction).
     public var bestMetric: String?
-    public var higherIsBetter: Bool
+    /// The scale and direction of metrics whose names do not say them
+    /// (`MetricKind.inferred(from:)` knows `…accuracy`, `…error`, `…loss`, `bleu`, `fid`, …):
+    /// they decide the panels of `curves.png` and which checkpoint is best.
+    public var metricKinds: [String: MetricKind]
 
     public init(epochs: Int, batchesPerEpoch: Int, optimizer: OptimizerSpec, schedule: LRSchedule,
                 decayNormsAndBiases: Bool = true, clipNorm: Float? = nil, accumulation: Int = 1,
                 evalEvery: Int? = nil, drawEvery: Int? = nil, logEvery: Int = 10,
-                bestMetric: String? = nil, higherIsBetter: Bool = true) {
+                bestMetric: String? = nil, metricKinds: [String: MetricKind] = [:]) {
         self.epochs = epochs
         self.batchesPerEpoch = batchesPerEpoch
         self.optimizer = optimizer
@@ -289,8 +292,11 @@ public struct TrainingPlan {
         self.drawEvery = drawEvery
         self.logEvery = logEvery
         self.bestMetric = bestMetric
-        self.higherIsBetter = higherIsBetter
+        self.metricKinds = metricKinds
     }
+
+    /// The kind of metric `name`: declared in `metricKinds`, else inferred from the name.
+    public func kind(of name: String) -> MetricKind { MetricKind.of(name, declared: metricKinds) }
 
     /// Optimizer steps per epoch: the last one takes the micro-batches that are left.
     public var stepsPerEpoch: Int { (batchesPerEpoch + Swift.max(accumulation, 1) - 1) / Swift.max(accumulation, 1) }

@@ -74,7 +74,7 @@ public final class ImageClassificationTask: TrainingTask {
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
                             schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,
                             evalEvery: evalEvery, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
-                            bestMetric: "test_accuracy", higherIsBetter: true)
+                            bestMetric: "test_accuracy")
     }
 
     public var datasets: [DatasetDescription] { [data.train.datasetDescription, data.test.datasetDescription] }

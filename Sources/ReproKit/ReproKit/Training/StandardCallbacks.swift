@@ -163,7 +163,8 @@ public final class CheckpointWriter: TrainerCallback {
 
     public func evalEnd(_ t: Trainer, metrics: [String: Double]) throws {
         guard let name = t.plan.bestMetric, let v = metrics[name], v.isFinite else { return }
-        let better = best.map { t.plan.higherIsBetter ? v > $0 : v < $0 } ?? true
+        let higher = t.plan.kind(of: name).higherIsBetter
+        let better = best.map { higher ? v > $0 : v < $0 } ?? true
         if better {
             best = v
             try Checkpoint.write(t.checkpointContents(metadata: metadata), to: bestURL)
