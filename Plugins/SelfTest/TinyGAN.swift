@@ -11,7 +11,13 @@
 import Foundation
 import ReproKit
 
-/// The GAN's objective.
+/// Adam's two betas, a nested table of the config (`--set adam.beta1=0.6`).
+struct AdamBetas: Codable {
+    var beta1 = 0.5
+    var beta2 = 0.999
+}
+
+/// The GAN's objective, an enum of the config (`--set loss=lsgan`).
 enum GANLoss: String, Codable, CaseIterable {
     /// −log D(x) − log(1 − D(G(z))) for D, −log D(G(z)) for G (the paper's "non-saturating" G).
     case bce
@@ -24,10 +30,8 @@ struct TinyGANConfig: Codable {
     var batch_size = 64
     var lr_generator = 2e-3
     var lr_discriminator = 2e-3
-    /// Adam's β₁ for both networks.
-    var adam_beta1 = 0.5
-    /// "bce" or "lsgan" (`GANLoss`).
-    var loss = "bce"
+    var adam = AdamBetas()
+    var loss = GANLoss.bce
     /// Decay of the generator's weight average, folded in after every step.
     var ema_decay = 0.95
     /// Evaluate the (expensive) ring coverage every this many steps, besides the end (0: end only).
@@ -76,13 +80,7 @@ final class TinyGANTask: TrainingTask {
     /// EMA updates so far (an integer of the task state: it must equal the step count).
     var emaUpdates = 0
 
-    let lossKind: GANLoss
-
     init(_ c: TinyGANConfig, _ context: RunContext) throws {
-        guard let kind = GANLoss(rawValue: c.loss) else {
-            throw ConfigError.invalid("loss must be \"bce\" or \"lsgan\", got \"\(c.loss)\"")
-        }
-        lossKind = kind
         guard c.epochs >= 1, c.batch_size >= 1, c.slow_ms >= 0, c.ema_decay >= 0, c.ema_decay < 1 else {
             throw ConfigError.invalid("epochs and batch_size must be ≥ 1, slow_ms ≥ 0, ema_decay in [0, 1)")
         }
@@ -112,7 +110,7 @@ final class TinyGANTask: TrainingTask {
 
     /// One Adam per network, each over its own parameters.
     func makeOptimizers() throws -> [TaskOptimizer] {
-        let spec = OptimizerSpec.adam(beta1: Float(config.adam_beta1), beta2: 0.999,
+        let spec = OptimizerSpec.adam(beta1: Float(config.adam.beta1), beta2: Float(config.adam.beta2),
                                       epsilon: 1e-8, weightDecay: 0)
         return [TaskOptimizer(name: "discriminator", spec: spec,
                               groups: [ParameterGroup(gan.discriminator.namedParameters())],
@@ -125,7 +123,7 @@ final class TinyGANTask: TrainingTask {
     /// The discriminator's loss on logits, against "real" (1) or "fake" (0).
     func discriminatorLoss(_ logits: Tensor, real: Bool) -> Tensor {
         let target = Tensor(shape: logits.shape, repeating: real ? 1 : 0)
-        switch lossKind {
+        switch config.loss {
         case .bce: return binaryCrossEntropyWithLogits(logits, target)
         case .lsgan: return mseLoss(logits, target)
         }

@@ -100,3 +100,27 @@ extension CLITests {
         XCTAssertTrue(report.contains("**Data:** rings-2d train: 640 examples"), report)
     }
 }
+
+extension CLITests {
+    /// The GAN's config has a nested struct (`adam`) and an enum (`loss`): `info` lists them
+    /// as keys with their defaults, `--set` reaches them, a bad value names the key.
+    func testNestedAndEnumConfigThroughTheCommandLine() throws {
+        let info = try repro("info", "selftest-gan")
+        XCTAssertEqual(info.status, 0, info.stderr)
+        for line in ["adam.beta1", "adam.beta2", "loss"] { XCTAssertTrue(info.stdout.contains(line), info.stdout) }
+
+        let run = try repro("run", "selftest-gan", "--quick", "--set", "adam.beta1=0.6", "--set", "loss=lsgan")
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let record = try RunFolder(url: XCTUnwrap(run.runFolder)).readJSON(RunRecord.self, from: "config.json")
+        XCTAssertEqual(record.config["adam.beta1"], "0.6")
+        XCTAssertEqual(record.config["loss"], "lsgan")
+
+        let bad = try repro("run", "selftest-gan", "--quick", "--set", "loss=wgan")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.errorLines.count, 1, bad.stderr)
+        XCTAssertTrue(bad.errorLines.first?.hasPrefix("repro: config key 'loss'") == true, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("\"bce\"") && bad.stderr.contains("\"lsgan\""), bad.stderr)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("selftest-gan").path)
+        XCTAssertEqual(runs.count, 1, "a refused --set left a run folder: \(runs)")
+    }
+}
