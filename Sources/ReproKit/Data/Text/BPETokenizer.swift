@@ -12,6 +12,7 @@ import Foundation
 /// Ids: the four specials, then the alphabet (every scalar of the training text, in scalar
 /// order), then one id per merge, in the order they were learnt (`BPETokenizer(training:…)`).
 public struct BPETokenizer: Tokenizer {
+    /// The specials, the alphabet, then each merge's joined text.
     public let vocabulary: [String]
     /// Merge k joins ids `left` and `right` into id `vocabulary.count - merges.count + k`.
     public let merges: [(left: Int, right: Int)]

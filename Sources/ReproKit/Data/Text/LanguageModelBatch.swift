@@ -28,6 +28,7 @@ public struct LanguageModelBatch: Equatable, Sendable {
 
 /// Cuts windows of T + 1 ids into a `LanguageModelBatch`.
 public struct LanguageModelCollator: Collator {
+    /// A collator; windows say their own length.
     public init() {}
 
     /// - Throws: `DataError.invalid` for no windows, a window shorter than 2 ids (nothing to
@@ -53,13 +54,16 @@ public struct LanguageModelCollator: Collator {
 /// stride = length, windows share one id at their seams, so every id but the first is a
 /// target exactly once.
 public struct TokenWindows: Dataset {
+    /// The whole stream (e.g. a text encoded character by character).
     public let ids: [Int]
     /// T: inputs (and targets) per window.
     public let length: Int
     /// How far apart windows start.
     public let stride: Int
+    /// `name`, `split`, the window count and "windows of T + 1 token ids".
     public let datasetDescription: DatasetDescription
 
+    /// Windows over `ids`, described as `name` (and `split`) in run folders.
     /// - Throws: `DataError.invalid` for a `length` or `stride` below 1, or a stream shorter
     ///   than one window (`length` + 1 ids).
     public init(ids: [Int], length: Int, stride: Int? = nil, name: String = "token windows",
@@ -81,6 +85,7 @@ public struct TokenWindows: Dataset {
                                                 example: "windows of \(length) + 1 token ids")
     }
 
+    /// How many whole windows fit: (ids − length − 1) / stride + 1; a shorter tail is left out.
     public var count: Int { datasetDescription.count }
 
     /// Window `index`: `length` + 1 ids.

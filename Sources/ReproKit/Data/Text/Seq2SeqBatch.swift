@@ -47,8 +47,10 @@ public struct Seq2SeqBatch: Equatable, Sendable {
 /// Collates (source ids, target ids) pairs, as a tokenizer encoded them without `<bos>` or
 /// `<eos>`, into a `Seq2SeqBatch`.
 public struct Seq2SeqCollator: Collator {
+    /// The ids that pad, start and end a sequence.
     public let pad: Int, bos: Int, eos: Int
 
+    /// The batches of a tokenizer that keeps the standard special ids (`SpecialTokens`).
     public init(pad: Int = SpecialTokens.pad, bos: Int = SpecialTokens.bos, eos: Int = SpecialTokens.eos) {
         self.pad = pad; self.bos = bos; self.eos = eos
     }

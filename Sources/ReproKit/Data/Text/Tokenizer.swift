@@ -28,6 +28,7 @@ public protocol Tokenizer: Sendable {
 public enum SpecialTokens {
     /// `<pad>`, `<bos>`, `<eos>`, `<unk>`: ids 0, 1, 2, 3.
     public static let all = ["<pad>", "<bos>", "<eos>", "<unk>"]
+    /// The ids of `<pad>`, `<bos>`, `<eos>` and `<unk>`.
     public static let pad = 0, bos = 1, eos = 2, unk = 3
 }
 

@@ -5,6 +5,7 @@
 /// ("▁casa", but "casa" right after "¿"), and decoding puts every space back:
 /// `decode(encode(s)) == s` whenever every piece of `s` is in the vocabulary.
 public struct WordTokenizer: Tokenizer {
+    /// The specials, then the kept pieces, most frequent first.
     public let vocabulary: [String]
     private let ids: [String: Int]
 
@@ -26,7 +27,6 @@ public struct WordTokenizer: Tokenizer {
         for s in sentences {
             PreTokenizer.forEachPiece(s) { counts[String(String.UnicodeScalarView($0)), default: 0] += 1 }
         }
-        for special in SpecialTokens.all { counts[special] = nil }   // the specials have their ids already
         var kept = counts.filter { $0.value >= minCount }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
         if let m = maxVocabularySize { kept = Array(kept.prefix(m - SpecialTokens.all.count)) }
         self.init(checkedVocabulary: SpecialTokens.all + kept.map(\.key))
