@@ -112,8 +112,8 @@ def case(name, hyps, refs, tokenized=True):
     c = {"name": name, "hypotheses": hyps, "references": refs}
     if tokenized:
         tok = Tokenizer13a()
-        c["tokenized"] = {"hypotheses": [tok(h.rstrip()) for h in hyps],
-                          "references": [[tok(r.rstrip()) for r in stream] for stream in refs]}
+        c["tokenized"] = {"hypotheses": [tok(h) for h in hyps],
+                          "references": [[tok(r) for r in stream] for stream in refs]}
     c["bleu"] = bleu_json(hyps, refs)
     c["chrf"] = chrf_json(hyps, refs)
     return c
