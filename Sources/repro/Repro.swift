@@ -13,7 +13,7 @@ struct Repro: ParsableCommand {
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
         subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Compare.self,
-                      DataCommand.self, Bench.self])
+                      DataCommand.self, Bench.self, BleuCommand.self])
 }
 
 /// Where plugins, cards and runs are.

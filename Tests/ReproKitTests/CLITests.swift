@@ -35,7 +35,9 @@ final class CLITests: XCTestCase {
         let process = Process()
         let out: URL, err: URL
 
-        init(_ args: [String], papers: String, artifacts: URL, env: [String: String]) throws {
+        /// `locations: false` leaves out --plugins/--papers/--artifacts, for subcommands
+        /// that take none (`repro bleu`).
+        init(_ args: [String], papers: String, artifacts: URL, env: [String: String], locations: Bool = true) throws {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cli-out-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             out = dir.appendingPathComponent("stdout"); err = dir.appendingPathComponent("stderr")
@@ -44,8 +46,8 @@ final class CLITests: XCTestCase {
             process.executableURL = URL(fileURLWithPath: OneCopyTests.buildDir + "/repro")
             // The subcommand first, then the locations, so that exactly the built plugins
             // and the fixture cards are used.
-            process.arguments = args + ["--plugins", OneCopyTests.buildDir, "--papers", papers,
-                                        "--artifacts", artifacts.path]
+            process.arguments = args + (locations ? ["--plugins", OneCopyTests.buildDir, "--papers", papers,
+                                                     "--artifacts", artifacts.path] : [])
             var environment = ProcessInfo.processInfo.environment
             for key in ["REPRO_PLUGIN_PATH", "REPRO_PAPERS"] { environment[key] = nil }
             for (k, v) in env { environment[k] = v }
