@@ -41,6 +41,15 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(text, "a      long header\n─────  ───────────\nx      y\nwider\n")
     }
 
+    func testAColumnKeptWholeIsNotWrappedWhileOthersHaveRoom() {
+        let rows = [["alpha beta gamma delta", "as recorded (holds)"]]
+        let text = TextTable.render(header: ["evidence", "verdict"], rows: rows, maxWidth: 31, keepWhole: [1])
+        XCTAssertEqual(text.split(separator: "\n")[2], "alpha beta  as recorded (holds)")
+        // Too narrow for that: the kept column wraps too rather than squeeze the other below 4.
+        let narrow = TextTable.render(header: ["evidence", "verdict"], rows: rows, maxWidth: 20, keepWhole: [1])
+        XCTAssertTrue(narrow.split(separator: "\n").allSatisfy { $0.count <= 20 }, narrow)
+    }
+
     func testWrappedRowsAreSeparatedAndAligned() {
         let text = TextTable.render(header: ["k", "v"], rows: [["one", "alpha beta gamma"], ["two", "delta"]], maxWidth: 16)
         XCTAssertEqual(text, "k    v\n───  ───────────\none  alpha beta\n     gamma\n\ntwo  delta\n")

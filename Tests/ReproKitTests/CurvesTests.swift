@@ -39,22 +39,24 @@ final class CurvesTests: XCTestCase {
         XCTAssertEqual(plots[0].series.map(\.markers), [false, true])
         XCTAssertEqual(plots[1].yRange, 0...1)
 
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("curves-\(getpid())-5.png")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Curves.draw(h, title: "five", to: url)
-        let image = try PNGImage(contentsOfFile: url.path)
         // Five panels of 480 × 360 in rows of three, under the title.
+        let image = try drawn(h)
         XCTAssertEqual(image.width, 3 * 480)
         XCTAssertEqual(image.height / 360, 2)
+    }
+
+    /// `curves.png` of `history`, read back.
+    func drawn(_ history: MetricsHistory) throws -> PNGImage {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("curves-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).png")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Curves.draw(history, title: "curves", to: url)
+        return try PNGImage(contentsOfFile: url.path)
     }
 
     func testLossAccuracyAndLearningRateStayThreePanelsInARow() throws {
         let h = history(eval: ["test_accuracy": 0.8])
         XCTAssertEqual(Curves.panels(h).map(\.title), ["Loss", "Accuracy / error", "Learning rate"])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("curves-\(getpid())-3.png")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Curves.draw(h, title: "three", to: url)
-        let image = try PNGImage(contentsOfFile: url.path)
+        let image = try drawn(h)
         XCTAssertEqual(image.width, 3 * 480)
         XCTAssertEqual(image.height / 360, 1)
     }

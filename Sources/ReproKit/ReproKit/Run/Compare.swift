@@ -98,7 +98,7 @@ public struct Comparison {
     }
 
     /// The table for a terminal: as wide as $COLUMNS says, else 120 columns; long cells
-    /// wrap inside their column (the full text is in `markdown` and the JSON).
+    /// wrap inside their column, except the verdict (the full text is in `markdown` and the JSON).
     public var terminal: String {
         terminal(width: TextTable.terminalWidth())
     }
@@ -107,6 +107,6 @@ public struct Comparison {
     public func terminal(width: Int) -> String {
         TextTable.render(header: ["experiment", "metric", "reproduced", "expected", "paper", "verdict"],
                          rows: rows.map { [$0.experiment, $0.metric, $0.reproduced, $0.expected, $0.paper, $0.verdict] },
-                         maxWidth: width)
+                         maxWidth: width, keepWhole: [5])
     }
 }

@@ -6,10 +6,14 @@ public enum TextTable {
     /// Two spaces between columns.
     static let gap = 2
 
-    public static func render(header: [String], rows: [[String]], maxWidth: Int? = nil) -> String {
+    /// The table with columns padded to their widest cell; with `maxWidth`, no line is longer
+    /// (when the columns fit at all), and the columns in `keepWhole` (a verdict) are not wrapped
+    /// as long as the others keep some room.
+    public static func render(header: [String], rows: [[String]], maxWidth: Int? = nil,
+                              keepWhole: Set<Int> = []) -> String {
         var widths = header.map(\.count)
         for r in rows { for (i, cell) in r.enumerated() where i < widths.count { widths[i] = Swift.max(widths[i], cell.count) } }
-        if let maxWidth { widths = fitted(widths, into: maxWidth - gap * (widths.count - 1)) }
+        if let maxWidth { widths = fitted(widths, into: maxWidth - gap * (widths.count - 1), keepWhole: keepWhole) }
         func lines(_ cells: [String]) -> [String] {
             let wrapped = widths.indices.map { i in wrap(i < cells.count ? cells[i] : "", width: widths[i]) }
             let height = wrapped.map(\.count).max() ?? 1
@@ -33,10 +37,21 @@ public enum TextTable {
         environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 120
     }
 
+    /// The narrowest a wrapped column gets, so that words stay readable.
+    static let minimum = 4
+
     /// Column widths that sum to at most `total`: narrow columns keep their width, the
-    /// others share what is left equally (at least 4 each, so words stay readable).
-    static func fitted(_ natural: [Int], into total: Int) -> [Int] {
+    /// others share what is left equally (at least `minimum` each).
+    static func fitted(_ natural: [Int], into total: Int, keepWhole: Set<Int> = []) -> [Int] {
         guard natural.reduce(0, +) > total else { return natural }
+        let whole = keepWhole.filter(natural.indices.contains)
+        let rest = total - whole.map { natural[$0] }.reduce(0, +)
+        // Kept whole only while every other column still gets its minimum.
+        if !whole.isEmpty, rest >= minimum * (natural.count - whole.count) {
+            var widths = fitted(natural.enumerated().filter { !whole.contains($0.offset) }.map(\.element), into: rest)
+            for i in whole.sorted() { widths.insert(natural[i], at: i) }
+            return widths
+        }
         var widths = natural, left = total
         var open = Set(natural.indices)
         // Settle the narrowest columns first: each that fits its fair share keeps its width.
@@ -47,7 +62,7 @@ public enum TextTable {
             open.remove(i)
         }
         for (n, i) in open.sorted().enumerated() {
-            widths[i] = Swift.max(4, left / open.count + (n < left % open.count ? 1 : 0))
+            widths[i] = Swift.max(minimum, left / open.count + (n < left % open.count ? 1 : 0))
         }
         return widths
     }
