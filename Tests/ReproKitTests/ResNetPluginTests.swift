@@ -160,6 +160,6 @@ final class DataCommandTests: XCTestCase {
         let unknown = try repro(["data", "verify", "imagenet"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.errorLines.filter { $0.hasPrefix("repro:") },
-                       ["repro: unknown data set 'imagenet'; known: fashion-mnist, mnist, cifar10, cifar100 (`repro data list`)"])
+                       ["repro: unknown data set 'imagenet'; known: fashion-mnist, mnist, cifar10, cifar100, kjv-rv1909, multi30k (`repro data list`)"])
     }
 }
