@@ -57,7 +57,8 @@ final class ParallelCorpusTests: XCTestCase {
                 XCTAssertFalse(t.contains("…"), "a note (\"word…: Heb. …\") left in \(v.ref): \(t)")
             }
         }
-        XCTAssertEqual(b.englishText().count, 4_144_000, accuracy: 40_000, "4.1M English characters")
+        // 4,113,481 characters of verses (the reference's "4.1M") and 31,101 newlines between them.
+        XCTAssertEqual(b.englishText().unicodeScalars.count, 4_144_582)
     }
 
     func testMarkupRules() {
@@ -153,6 +154,22 @@ final class ParallelCorpusTests: XCTestCase {
             XCTAssertTrue(message.hasSuffix("reinstall it: apt-get install --reinstall sword-text-kjv"), message)
             XCTAssertFalse(message.contains("\n"), message)
         }
+    }
+
+    /// Reading both modules and building the three splits must take seconds, not minutes
+    /// (about 0.5 s in a release build; debug builds are several times slower).
+    func testLoadingBothModulesAndSplittingIsFast() throws {
+        let start = Date()
+        let b = try BibleCorpus()
+        let counts = try CorpusSplit.allCases.map { try b.corpus($0).count }
+        let seconds = Date().timeIntervalSince(start)
+        print("kjv-rv1909: read both modules and built the splits \(counts) in \(String(format: "%.2f", seconds)) s")
+        XCTAssertEqual(counts.reduce(0, +), 31_084)
+        #if DEBUG
+        XCTAssertLessThan(seconds, 30)
+        #else
+        XCTAssertLessThan(seconds, 5)
+        #endif
     }
 
     func testRegistryChecksTheInstalledFiles() throws {

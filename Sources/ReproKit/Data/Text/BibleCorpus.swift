@@ -14,13 +14,18 @@ public struct BibleCorpus: Sendable {
     public static let defaultDirectory = "/usr/share/sword/modules/texts/ztext"
     /// The registry name.
     public static let name = "kjv-rv1909"
+    /// The books (OSIS abbreviations) of the validation split.
     public static let validBooks: Set<String> = ["Josh", "Eccl", "Mark", "1Pet"]
+    /// The books of the test split.
     public static let testBooks: Set<String> = ["Ruth", "Esth", "Lam", "Dan", "John", "Phil", "Jas"]
 
     /// One verse in both languages.
     public struct Verse: Sendable {
+        /// Which verse.
         public let ref: KJVVersification.VerseRef
+        /// The KJV's text, plain; empty where the module has none.
         public let english: String
+        /// The Reina-Valera 1909's text, plain; empty where the module has none.
         public let spanish: String
     }
 

@@ -12,9 +12,13 @@ public struct CharacterWindows: Dataset, Sendable {
     public let vocabulary: [Unicode.Scalar]
     /// The whole text as codes.
     public let codes: [Int32]
+    /// Characters per window.
     public let length: Int
+    /// Characters from one window's start to the next's.
     public let stride: Int
+    /// What the data set is called, e.g. "kjv-chars".
     public let name: String
+    /// Which split, e.g. "train".
     public let split: String?
 
     /// - Parameters:
@@ -50,8 +54,10 @@ public struct CharacterWindows: Dataset, Sendable {
         Set(text.unicodeScalars).sorted { $0.value < $1.value }
     }
 
+    /// How many whole windows fit.
     public var count: Int { (codes.count - length) / stride + 1 }
 
+    /// Window `index`'s codes.
     public func example(at index: Int) -> [Int] {
         codes[index * stride..<index * stride + length].map(Int.init)
     }

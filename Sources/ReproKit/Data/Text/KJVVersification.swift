@@ -5,14 +5,17 @@
 /// entry 0 is the module heading, entry 1 the testament heading, then for each book a book
 /// heading, and for each chapter a chapter heading followed by one entry per verse. So the Old
 /// Testament has 2 + 39 + 929 + 23,145 = 24,115 entries and the New 2 + 27 + 260 + 7,957 =
-/// 8,246. The chapter lengths below are SWORD's KJV table (canon_kjv.h); the tests check them
+/// 8,246. The chapter lengths below are the KJV versification's (SWORD's canon.h); the tests check them
 /// against the chapter markers in the installed KJV module.
 public enum KJVVersification {
     /// Where verse `verse` of chapter `chapter` (both from 1) of book `book` (0..<66, OSIS
     /// order: Genesis is 0, Revelation 65) is.
     public struct VerseRef: Equatable, Hashable, Sendable, CustomStringConvertible {
+        /// 0..<66, in `books`.
         public let book: Int
+        /// From 1.
         public let chapter: Int
+        /// From 1.
         public let verse: Int
         /// The OSIS reference, e.g. "Gen.1.1".
         public var description: String { "\(KJVVersification.books[book].osisID).\(chapter).\(verse)" }
@@ -20,7 +23,9 @@ public enum KJVVersification {
 
     /// A book: its OSIS abbreviation and how many verses each of its chapters has.
     public struct Book: Sendable {
+        /// E.g. "Gen", "Matt", "1John".
         public let osisID: String
+        /// Element *c* is chapter *c + 1*'s verse count.
         public let versesPerChapter: [Int]
         /// True for the 39 Old Testament books, which live in the module's ot.* files.
         public let oldTestament: Bool

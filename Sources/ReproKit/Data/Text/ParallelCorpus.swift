@@ -7,7 +7,12 @@ public struct TextPair: Equatable, Hashable, Sendable {
 
 /// Which part of a text corpus: training, validation (model selection) or test.
 public enum CorpusSplit: String, Sendable, CaseIterable {
-    case train, valid, test
+    /// What a model learns from.
+    case train
+    /// What picks hyperparameters and checkpoints.
+    case valid
+    /// What the reported score is measured on.
+    case test
 }
 
 /// Aligned pairs of sentences (or verses) in two languages: one split of a translation
@@ -23,8 +28,9 @@ public struct ParallelCorpus: Dataset, Sendable {
     public let name: String
     /// Which split, e.g. "train".
     public let split: String?
-    /// ISO 639-1 codes, e.g. "en" and "es".
+    /// The language of each pair's source, an ISO 639-1 code such as "en".
     public let sourceLanguage: String
+    /// The language of each pair's target, e.g. "es".
     public let targetLanguage: String
     /// What one pair is, e.g. "verse" or "sentence".
     public let unit: String
@@ -36,7 +42,9 @@ public struct ParallelCorpus: Dataset, Sendable {
         self.sourceLanguage = sourceLanguage; self.targetLanguage = targetLanguage; self.unit = unit
     }
 
+    /// How many pairs.
     public var count: Int { pairs.count }
+    /// Pair `index`.
     public func example(at index: Int) -> TextPair { pairs[index] }
 
     /// "kjv-rv1909 train: 27672 examples, EN–ES verse pairs".

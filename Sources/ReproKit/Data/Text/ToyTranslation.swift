@@ -1,6 +1,8 @@
 /// A token sequence and its translation.
 public struct TokenPair: Equatable, Hashable, Sendable {
+    /// Token ids of the sentence.
     public var source: [Int]
+    /// Token ids of its translation.
     public var target: [Int]
     public init(source: [Int], target: [Int]) { self.source = source; self.target = target }
 }
@@ -17,10 +19,15 @@ public struct TokenPair: Equatable, Hashable, Sendable {
 public struct ToyTranslation: Dataset, Sendable {
     public typealias Example = TokenPair
 
+    /// How many examples.
     public let count: Int
+    /// How many distinct tokens a sentence draws from.
     public let vocabularySize: Int
+    /// The smallest token id.
     public let firstID: Int
+    /// The source lengths, drawn uniformly (the target has the same length).
     public let lengths: ClosedRange<Int>
+    /// Decides the dictionary and every example.
     public let seed: UInt64
     /// The dictionary: token `firstID + k` translates to `firstID + dictionary[k]`.
     public let dictionary: [Int]
@@ -42,6 +49,7 @@ public struct ToyTranslation: Dataset, Sendable {
         dictionary = table
     }
 
+    /// Example `index`: from its own random stream, the same on every call.
     public func example(at index: Int) -> TokenPair {
         var rng = RNG(seed: seed).split(UInt64(index) + 1)
         let n = lengths.lowerBound + rng.int(below: lengths.count)
