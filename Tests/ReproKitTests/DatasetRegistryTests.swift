@@ -6,8 +6,7 @@ final class DatasetRegistryTests: XCTestCase {
     private var dir = ""
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-registry-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try makeTemporaryFolder("repro-registry")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }

@@ -11,8 +11,7 @@ final class ParallelCorpusTests: XCTestCase {
     private var tmp = ""
 
     override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("repro-sword-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        tmp = try makeTemporaryFolder("repro-sword")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }

@@ -7,8 +7,7 @@ final class TextDatasetTests: XCTestCase {
     private var tmp = ""
 
     override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("repro-text-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        tmp = try makeTemporaryFolder("repro-text")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
