@@ -6,8 +6,7 @@ final class DatasetRegistryTests: XCTestCase {
     private var dir = ""
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-registry-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try makeTemporaryFolder("repro-registry")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
@@ -76,8 +75,8 @@ final class DatasetRegistryTests: XCTestCase {
     }
 
     func testKnownEntriesKeepTheirNamesHintsAndKinds() throws {
-        XCTAssertEqual(DatasetRegistry.all.map(\.name), ["fashion-mnist", "mnist", "cifar10", "cifar100"])
-        XCTAssertTrue(DatasetRegistry.all.allSatisfy { $0.kind == .labeledImages })
+        XCTAssertEqual(DatasetRegistry.all.map(\.name), ["fashion-mnist", "mnist", "cifar10", "cifar100", "kjv-rv1909", "multi30k"])
+        XCTAssertEqual(DatasetRegistry.all.map(\.kind), Array(repeating: .labeledImages, count: 4) + [.parallelText, .parallelText])
         XCTAssertEqual(try DatasetRegistry.entry("cifar10").installHint, "repro data fetch cifar10")
         XCTAssertEqual(try DatasetRegistry.entry("mnist").installHint, "repro data fetch mnist")
         XCTAssertEqual(try DatasetRegistry.entry("fashion-mnist").installHint,

@@ -157,9 +157,10 @@ final class DataCommandTests: XCTestCase {
         XCTAssertTrue(missing.stdout.contains("missing; repro data fetch cifar10"), missing.stdout)
         let list = try repro(["data", "list"], env: ["REPRO_DATA": empty])
         XCTAssertTrue(list.stdout.contains("fashion-mnist  present"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("kjv-rv1909     present  /usr/share/sword/modules/texts/ztext"), list.stdout)
         let unknown = try repro(["data", "verify", "imagenet"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.errorLines.filter { $0.hasPrefix("repro:") },
-                       ["repro: unknown data set 'imagenet'; known: fashion-mnist, mnist, cifar10, cifar100 (`repro data list`)"])
+                       ["repro: unknown data set 'imagenet'; known: fashion-mnist, mnist, cifar10, cifar100, kjv-rv1909, multi30k (`repro data list`)"])
     }
 }

@@ -40,8 +40,47 @@ public enum DatasetRegistry {
                          source: .archive(url: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
                                           md5: "03b5dce01913d631647c71ecec9e9cb8"),
                          presentPath: "cifar-100-binary"),
+            DatasetEntry(name: BibleCorpus.name, kind: .parallelText,
+                         summary: "KJV (EN) ↔ Reina-Valera 1909 (ES), 31,084 verse pairs, SWORD modules (public domain)",
+                         directory: BibleCorpus.defaultDirectory,
+                         files: bibleFiles,
+                         source: .debianPackage("sword-text-kjv sword-text-sparv"),
+                         installHint: "apt-get install sword-text-kjv sword-text-sparv (scripts/setup does it)"),
+            DatasetEntry(name: Multi30k.name, kind: .parallelText,
+                         summary: "Multi30k task 1, EN→DE captions, 29,000/1,014/1,000 pairs (Flickr30k: research use)",
+                         directory: Multi30k.defaultDirectory,
+                         files: multi30kFiles,
+                         source: .files(baseURL: "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw/")),
         ]
     }
+
+    /// The SWORD modules' files as Debian installs them (the .bzz digests match the papers
+    /// reference; the index files' were computed from sword-text-kjv 14.3-1 and
+    /// sword-text-sparv 2.60-1).
+    private static let bibleFiles: [DatasetEntry.File] = [
+        ("engKJV2006eb/ot.bzs", "0d518856e8c6ceae0ca58bef944ba9a2809b5d4489cf81900853ad4af227510b"),
+        ("engKJV2006eb/ot.bzv", "b4fae54cb0b979b7f3f78fe6eaa94bad1f1d408eccb4a40410402b794b5c2f0f"),
+        ("engKJV2006eb/ot.bzz", "69f7e4e9b42ecef2e212ea957a388fccbeed1e3e333a38cf52e1b4064c6ce373"),
+        ("engKJV2006eb/nt.bzs", "e7f9bc653743217cdcdf95890a708f997a03af056161d84bb540efef79e4e638"),
+        ("engKJV2006eb/nt.bzv", "9d1daab8fb6ef43b53642cdd3276c1fa95ecfde08901bbb349be6378d1e1b972"),
+        ("engKJV2006eb/nt.bzz", "135b6e70af49372f3a82c5d9cc3c00278f38dbb2c12af74ea8d4b54c18d0cd56"),
+        ("spaRV1909eb/ot.bzs", "0e39106ae15a29cef56feac683f8482be380536a1c456e006867f9fa94c0338e"),
+        ("spaRV1909eb/ot.bzv", "0f23b1ebff5ecdd352a64feda5bb047cba27ce3624fa7b00717f763835d96e20"),
+        ("spaRV1909eb/ot.bzz", "daae868e179e6cc884ad2c9429a9dfaf9745d61caa6dbb9da2a8b24ec3c01337"),
+        ("spaRV1909eb/nt.bzs", "b88dda1e9ab50d158262ab141af7823269acb19c581621683298be5b6e154d58"),
+        ("spaRV1909eb/nt.bzv", "a9583ba1b4c66dfdd8bfb6a0b1833bdaa02f9e2cc3465c5a802cf19cbc2f2533"),
+        ("spaRV1909eb/nt.bzz", "7baf6b1e798b193315fed89d0e84e8e1a033d035316f66c78d456f5fb8c87e20"),
+    ].map { DatasetEntry.File(name: $0.0, checksum: .sha256($0.1)) }
+
+    /// Multi30k's gzip files as published (papers reference, repository commit a3d2e0d).
+    private static let multi30kFiles: [DatasetEntry.File] = [
+        ("train.en.gz", "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f"),
+        ("train.de.gz", "726e39b2fa9eb9ffb6dc763fb35a179f80fae06ffc5d28b6ace5faa883de28a6"),
+        ("val.en.gz", "14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28"),
+        ("val.de.gz", "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a"),
+        ("test_2016_flickr.en.gz", "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9"),
+        ("test_2016_flickr.de.gz", "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8"),
+    ].map { DatasetEntry.File(name: $0.0, checksum: .sha256($0.1)) }
 
     /// The data set called `name`; throws `UnknownDataset` (listing the known ones) otherwise.
     public static func entry(_ name: String) throws -> DatasetEntry {
