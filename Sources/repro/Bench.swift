@@ -6,8 +6,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed; prints one JSON line per case.",
         discussion: """
-            WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth), or an \
-            experiment's name (training examples/s of its task, at 1 and 2 threads unless --threads).
+            WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth), `data` \
+            (the text pipeline on the offline EN–ES corpus: read, split, train BPE, encode, batch an \
+            epoch), or an experiment's name (training examples/s of its task, at 1 and 2 threads \
+            unless --threads).
             """)
 
     @OptionGroup var locations: Locations
@@ -18,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Training steps to time.")
     var steps: Int = 20
 
-    @Argument(help: "What to measure: ops.")
+    @Argument(help: "What to measure: ops, data, or an experiment.")
     var what: String
 
     @Option(help: "Threads for our pool and OpenBLAS (default: all cores; for experiments: 1 and 2).")
@@ -30,6 +32,12 @@ struct Bench: ParsableCommand {
     func run() throws {
         if what == "ops" {
             OpsBench.run(threads: try threadCount(threads), quick: quick) { print($0.jsonLine) }
+            return
+        }
+        if what == "data" {
+            do {
+                for r in try DataBench.run(vocabularySize: quick ? 1000 : 8000, maxTokens: 4096) { print(r.jsonLine) }
+            } catch { throw fail(error) }
             return
         }
         let ws = locations.workspace()
