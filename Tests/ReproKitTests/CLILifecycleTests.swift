@@ -124,3 +124,17 @@ extension CLITests {
         XCTAssertEqual(runs.count, 1, "a refused --set left a run folder: \(runs)")
     }
 }
+
+extension CLITests {
+    /// `--plugins` naming a folder that is not there says so in one warning line (it used to
+    /// say nothing, and the experiments looked merely unbuilt); the plugins beside the binary
+    /// still load.
+    func testMissingPluginsFolderIsNamed() throws {
+        let missing = artifacts.appendingPathComponent("no-such-plugins").path
+        let o = try Running(["list", "--plugins", missing, "--papers", CLITests.fixturePapers, "--artifacts", artifacts.path],
+                            papers: CLITests.fixturePapers, artifacts: artifacts, env: [:], locations: false).wait()
+        XCTAssertEqual(o.status, 0, o.stderr)
+        XCTAssertTrue(o.errorLines.contains("warning: --plugins \(missing): no such folder; point it at the folder holding the plugin libraries (lib*.so)"), o.stderr)
+        XCTAssertTrue(o.stdout.contains("selftest 1.0"), o.stdout)
+    }
+}

@@ -87,6 +87,16 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// A header that says 0 images (or 0 rows) is refused when read, naming the file, not
+    /// left to trap later in a sampler or a convolution.
+    func testIDXWithNoImagesOrNoRowsIsRefused() {
+        for dims in [[0, 28, 28], [5, 0, 28]] {
+            let path = write("empty\(dims[0])", IDX.encode(magic: IDX.imagesMagic, dims: dims, data: []))
+            XCTAssertEqual(message { _ = try IDX.readImages(path) },
+                           "malformed data file \(path): its header says \(dims[0]) images of \(dims[1])×\(dims[2]) pixels; is it the right file? Install or download it again")
+        }
+    }
+
     func testMNISTLoaderFindsPlainAndGzipFiles() throws {
         let (images, labels) = idxPair(count: 4, rows: 2, cols: 2, seed: 4)
         _ = write("t10k-images-idx3-ubyte", IDX.encode(magic: IDX.imagesMagic, dims: [4, 2, 2], data: images))

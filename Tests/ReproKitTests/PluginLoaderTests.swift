@@ -100,6 +100,16 @@ final class PluginLoaderTests: XCTestCase {
         }
     }
 
+    /// A named pipe called lib*.so is not a candidate: opening it to read an ELF header would
+    /// block `repro list` forever. A link to a real library still is.
+    func testOnlyRegularFilesAreCandidates() throws {
+        let pipe = dir.appendingPathComponent("libPipe.so").path
+        XCTAssertEqual(mkfifo(pipe, 0o644), 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("libSelfTest.so").path,
+                                                   withDestinationPath: build + "/libSelfTest.so")
+        XCTAssertEqual(PluginLoader.candidates(in: dir.path), [dir.appendingPathComponent("libSelfTest.so").path])
+    }
+
     func testGoodPluginLoads() throws {
         let loaded = try PluginLoader.load(path: build + "/libSelfTest.so")
         XCTAssertEqual(loaded.plugin.id, "selftest")

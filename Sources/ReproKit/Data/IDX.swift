@@ -14,6 +14,11 @@ public enum IDX {
         var bytes = try Gzip.readFile(path, missingHint: missingHint)
         let dims = try header(bytes, path: path, magic: imagesMagic, rank: 3)
         let (count, rows, cols) = (dims[0], dims[1], dims[2])
+        // An empty set would fail far from its cause (a sampler, a convolution): say it here.
+        guard count > 0, rows > 0, cols > 0 else {
+            throw DataError.malformed(path: path, detail: "its header says \(count) images of \(rows)×\(cols) pixels; "
+                + "is it the right file? Install or download it again")
+        }
         try checkSize(bytes.count, header: 16, dims: dims, path: path)
         bytes.removeFirst(16)
         return (bytes, count, rows, cols)

@@ -7,6 +7,8 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
     case abiMismatch(path: String, found: Int32, expected: Int32)
     case badEntry(path: String)
     case duplicateID(id: String, path: String, first: String)
+    /// `--plugins` names something that is not a folder.
+    case notAFolder(path: String)
     /// A task whose config struct has a field `--set` cannot express; the plugin still loads.
     case badConfig(path: String, task: String, problem: String)
 
@@ -22,6 +24,8 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
             return "\(path): repro_plugin_entry did not return a PaperPlugin; rebuild it against this ReproKit"
         case .duplicateID(let id, let path, let first):
             return "\(path): paper id '\(id)' is already provided by \(first); remove one of the two"
+        case .notAFolder(let path):
+            return "--plugins \(path): no such folder; point it at the folder holding the plugin libraries (lib*.so)"
         case .badConfig(let path, let task, let problem):
             return "\(path): task '\(task)' cannot run: \(problem); fix the plugin's config struct"
         }
@@ -52,11 +56,17 @@ public enum PluginLoader {
         return dirs.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
     }
 
-    /// Candidate plugin files in `dir`: shared libraries other than ReproKit itself.
+    /// Candidate plugin files in `dir`: regular files (or links to one) named like shared
+    /// libraries, other than ReproKit itself. A named pipe or a device is skipped: reading its
+    /// ELF header would block forever.
     public static func candidates(in dir: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { $0.hasPrefix("lib") && $0.hasSuffix(".so") && $0 != "libReproKit.so" }
             .sorted().map { dir + "/" + $0 }
+            .filter { path in
+                var info = stat()
+                return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            }
     }
 
     /// Loads one library. It must export `repro_plugin_abi` (checked first) and
@@ -97,6 +107,10 @@ public enum PluginLoader {
         var plugins: [LoadedPlugin] = [], errors: [PluginLoadError] = []
         var byID: [String: String] = [:]
         var seenFiles = Set<String>()
+        var isFolder: ObjCBool = false
+        if let explicit, !(FileManager.default.fileExists(atPath: explicit, isDirectory: &isFolder) && isFolder.boolValue) {
+            errors.append(.notAFolder(path: explicit))
+        }
         for dir in searchPath(explicit: explicit) {
             for path in candidates(in: dir) {
                 let name = URL(fileURLWithPath: path).lastPathComponent
