@@ -1,7 +1,7 @@
 // 3×3, stride-1, padding-1 convolution kernels that read zero-padded planes directly
-// (no im2col, no GEMM packing). AVX-512 only: callers check repro_conv3x3_available()
-// and fall back to im2col + sgemm otherwise. All functions are single-threaded; callers
-// split images across threads.
+// (no im2col, no GEMM packing), for AVX-512 and for AVX2 + FMA. Callers ask
+// repro_conv3x3_kernels() for an ISA's kernels and fall back to im2col + sgemm when no ISA
+// is there. All functions are single-threaded; callers split images across threads.
 //
 // Padded plane: a [h, w] plane stored as [h + 2, w + 2] with a zero border, followed by
 // zero slack, every plane `repro_conv3x3_plane_stride(h, w)` floats apart. Output pixel
@@ -10,8 +10,29 @@
 #ifndef REPRO_CONV3X3_H
 #define REPRO_CONV3X3_H
 
-/// 1 when the CPU has AVX-512F (the kernels' instruction set), else 0.
-int repro_conv3x3_available(void);
+// Pointers are never null unless marked (Swift then imports them as non-optional).
+#pragma clang assume_nonnull begin
+
+/// Instruction sets with kernels.
+enum { REPRO_CONV3X3_AVX512 = 0, REPRO_CONV3X3_AVX2 = 1 };
+
+/// One instruction set's kernels. Sizes, packing and layouts are the same for every ISA.
+struct repro_conv3x3_kernels {
+    /// `planes` planes [h][w] at x → padded planes at xp (stride ps).
+    void (*pad)(const float *x, int planes, int h, int w, long ps, float *xp);
+    /// One image: y [o][h][w] = conv3x3(padded x [c planes], packed weight). `grid` is
+    /// scratch of repro_conv3x3_grid_count(o, h, w) floats.
+    void (*forward)(const float *xp, int c, int h, int w, long ps,
+                             const float *packed, int o, float *grid, float *y);
+    /// dw [o][c][3][3] += Σ over `images` of Σ_pixels dY[o](oh, ow) · x[c](oh + ki − 1, ow + kj − 1),
+    /// from padded x (images × c planes) and padded dY (images × o planes), both of stride ps.
+    /// Sums in an order fixed by the arguments alone.
+    void (*weight_grad)(const float *xp, const float *dyp, int images, int c, int o,
+                                 int h, int w, long ps, float *dw);
+};
+
+/// The kernels of `isa` (REPRO_CONV3X3_…) when this CPU runs that ISA, else NULL.
+const struct repro_conv3x3_kernels *_Nullable repro_conv3x3_kernels(int isa);
 
 /// Floats between consecutive padded planes of an h×w image (room for every vector load).
 long repro_conv3x3_plane_stride(int h, int w);
@@ -19,23 +40,12 @@ long repro_conv3x3_plane_stride(int h, int w);
 /// Floats of the packed weight of `o` output and `c` input channels.
 long repro_conv3x3_packed_count(int o, int c);
 
-/// Floats of the scratch grid that repro_conv3x3_forward needs for `o` outputs of h×w.
+/// Floats of the scratch grid that a forward kernel needs for `o` outputs of h×w.
 long repro_conv3x3_grid_count(int o, int h, int w);
 
 /// w [o][c][3][3] → packed [⌈o/8⌉][c][9][8] (output channel fastest, zero beyond o).
 void repro_conv3x3_pack_weight(const float *w, int o, int c, float *packed);
 
-/// `planes` planes [h][w] at x → padded planes at xp (stride ps).
-void repro_conv3x3_pad(const float *x, int planes, int h, int w, long ps, float *xp);
-
-/// One image: y [o][h][w] = conv3x3(padded x [c planes], packed weight). `grid` is scratch
-/// of repro_conv3x3_grid_count(o, h, w) floats.
-void repro_conv3x3_forward(const float *xp, int c, int h, int w, long ps,
-                           const float *packed, int o, float *grid, float *y);
-
-/// dw [o][c][3][3] += Σ over `images` of Σ_pixels dY[o](oh, ow) · x[c](oh + ki − 1, ow + kj − 1),
-/// from padded x (images × c planes) and padded dY (images × o planes), both of stride ps.
-void repro_conv3x3_weight_grad(const float *xp, const float *dyp, int images, int c, int o,
-                               int h, int w, long ps, float *dw);
+#pragma clang assume_nonnull end
 
 #endif
