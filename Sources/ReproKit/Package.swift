@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "CPNG"),
         .systemLibrary(name: "CZlib", path: "CZlib"),
         .systemLibrary(name: "CFreeType", path: "CFreeType", pkgConfig: "freetype2"),
-        // AVX-512 convolution kernels in C: Swift cannot emit AVX-512 code for one function
+        // AVX-512 and AVX2 convolution kernels in C: Swift cannot emit them for one function
         // while the rest of the library targets baseline x86-64; C's target attributes can.
         .target(name: "CKernels", path: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "TensorCore", dependencies: ["CKernels"], path: "TensorCore",
