@@ -20,9 +20,7 @@ public struct Stack: Collator {
             throw DataError.invalid("cannot stack example \(bad) of shape \(examples[bad].shape) with example 0 "
                 + "of shape \(first.shape); crop or pad them to one shape, or use PadSequences for sequences")
         }
-        let out = Tensor(uninitializedShape: [examples.count] + first.shape)
-        for (i, t) in examples.enumerated() { (out.data + i * first.count).update(from: t.data, count: first.count) }
-        return out
+        return Tensor.stack(examples, axis: 0)
     }
 }
 

@@ -32,10 +32,11 @@ public enum Conv3x3Direct {
         }
     }
 
+    /// The kernels of each direct path this CPU runs, looked up once: the CPU does not change.
+    private static let table: [Path: repro_conv3x3_kernels] =
+        Dictionary(uniqueKeysWithValues: Path.allCases.compactMap { p in p.kernels.map { (p, $0) } })
     /// The paths this CPU runs, fastest first; `.im2col` always, last.
-    public static let supportedPaths: [Path] = Path.allCases.filter { $0 == .im2col || $0.kernels != nil }
-    /// Whether this CPU runs any of the direct kernels.
-    public static let available = supportedPaths.first != .im2col
+    public static let supportedPaths: [Path] = Path.allCases.filter { $0 == .im2col || table[$0] != nil }
 
     /// The path 3×3 stride-1 convolutions take: the fastest this CPU runs, or what the
     /// environment variable REPRO_CONV3X3 (`im2col`, `avx2`, `avx512`; read once, at first use)
@@ -70,7 +71,7 @@ public enum Conv3x3Direct {
     }
 
     /// The kernels of the current path; only called where `applies` said yes.
-    private static var kernels: repro_conv3x3_kernels { path.kernels! }
+    private static var kernels: repro_conv3x3_kernels { table[path]! }
 
     static func applies(_ s: ConvShape) -> Bool {
         enabled && path != .im2col && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1

@@ -31,7 +31,8 @@ public enum PreTokenizer {
             if s == " " {
                 // A space followed by another space or the end stands alone.
                 if buf.count == 1 && buf[0] == spaceScalar { body(buf[...]) }
-                buf = [spaceScalar]
+                buf.removeAll(keepingCapacity: true)
+                buf.append(spaceScalar)
                 i += 1
                 continue
             }

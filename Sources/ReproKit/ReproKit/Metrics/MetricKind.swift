@@ -33,6 +33,19 @@ public struct MetricKind: Hashable, Sendable, Codable {
             case .other: return "Other metrics"
             }
         }
+
+        /// The y-axis label of its panel.
+        public var axisLabel: String {
+            switch self {
+            case .loss: return "loss"
+            case .fraction: return "fraction"
+            case .bleu: return "BLEU"
+            case .fid: return "FID"
+            case .perplexity: return "perplexity"
+            case .learningRate: return "lr"
+            case .other: return "value"
+            }
+        }
     }
 
     public var scale: Scale

@@ -21,7 +21,12 @@ public enum Tokenizer13a {
         }
         s = [space] + s + [space]
         // The four regular expressions of sacreBLEU's TokenizerRegexp, each a pass of re.sub.
-        s = s.flatMap { isSplitSymbol($0) ? [space, $0, space] : [$0] }
+        var split = PythonText.CodePoints()
+        split.reserveCapacity(s.count + s.count / 2)
+        for c in s {
+            if isSplitSymbol(c) { split += [space, c, space] } else { split.append(c) }
+        }
+        s = split
         s = substitutePairs(s, matching: { !isDigit($0) && isPeriodOrComma($1) }, with: { [$0, space, $1, space] })
         s = substitutePairs(s, matching: { isPeriodOrComma($0) && !isDigit($1) }, with: { [space, $0, space, $1] })
         s = substitutePairs(s, matching: { isDigit($0) && $1 == dash }, with: { [$0, space, $1, space] })

@@ -27,14 +27,6 @@ public enum OptimizerSpec: Codable, Equatable, Sendable {
             return Adadelta(groups, learningRate: learningRate, rho: rho, epsilon: eps)
         }
     }
-
-    /// Builds the optimizer over every named tensor with the spec's weight decay. With
-    /// `decayNormsAndBiases: false`, tensors of rank ≤ 1 get no weight decay.
-    public func make(_ named: [(String, Tensor)], learningRate: Float, decayNormsAndBiases: Bool = true) -> Optimizer {
-        make(groups: decayNormsAndBiases ? [ParameterGroup(named, weightDecay: weightDecay)]
-                : ParameterGroup.decayingWeightsOnly(named, weightDecay: weightDecay),
-             learningRate: learningRate)
-    }
 }
 
 /// One optimizer of a task: its name (in checkpoints and logs), the update rule, its

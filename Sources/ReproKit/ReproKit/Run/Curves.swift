@@ -39,18 +39,8 @@ public enum Curves {
     }
 
     private static func plot(_ scale: MetricKind.Scale) -> LinePlot {
-        let yLabel: String
-        switch scale {
-        case .loss: yLabel = "loss"
-        case .fraction: yLabel = "fraction"
-        case .bleu: yLabel = "BLEU"
-        case .fid: yLabel = "FID"
-        case .perplexity: yLabel = "perplexity"
-        case .learningRate: yLabel = "lr"
-        case .other: yLabel = "value"
-        }
         // Perplexity falls over orders of magnitude early in training: a log axis shows all of it.
-        return LinePlot(title: scale.title, xLabel: "step", yLabel: yLabel, logY: scale == .perplexity)
+        return LinePlot(title: scale.title, xLabel: "step", yLabel: scale.axisLabel, logY: scale == .perplexity)
     }
 
     /// Fractions on the whole 0–1 axis, so that runs compare by eye; unless a value is off

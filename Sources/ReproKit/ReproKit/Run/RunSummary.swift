@@ -39,7 +39,7 @@ extension MetricsHistory {
     /// `train_accuracy` → `final_train_accuracy`, and `final_train_error` = 1 − accuracy).
     public func finalTrainingMetrics() -> [String: Double] {
         var out: [String: Double] = [:]
-        for name in metricNames("train") where name != "lr" && !name.hasPrefix("lr_") {
+        for name in metricNames("train") where MetricKind.inferred(from: name).scale != .learningRate {
             let values = series("train", name).map(\.y)
             guard !values.isEmpty else { continue }
             let tail = values.suffix(Swift.max(3, values.count / 10))

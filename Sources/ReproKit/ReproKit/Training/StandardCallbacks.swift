@@ -94,12 +94,7 @@ public final class MetricsLogWriter: TrainerCallback {
     private func flush(_ t: Trainer) throws {
         let records = t.history.records
         guard written < records.count else { return }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        var text = Data()
-        for r in records[written...] {
-            text.append(try enc.encode(r)); text.append(0x0A)
-        }
+        let text = try Self.lines(records[written...])
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -114,11 +109,16 @@ public final class MetricsLogWriter: TrainerCallback {
     /// Rewrites the log at `url` to hold exactly `history`, atomically (a temporary file
     /// renamed over it): a kill leaves either the old log or the new one.
     public static func replace(_ url: URL, with history: MetricsHistory) throws {
+        try lines(history.records[...]).write(to: url, options: .atomic)
+    }
+
+    /// Records as the log's lines: one JSON object each, keys sorted.
+    private static func lines(_ records: ArraySlice<MetricsHistory.Record>) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         var text = Data()
-        for r in history.records { text.append(try enc.encode(r)); text.append(0x0A) }
-        try text.write(to: url, options: .atomic)
+        for r in records { text.append(try enc.encode(r)); text.append(0x0A) }
+        return text
     }
 
     /// Reads a metrics log back.

@@ -25,8 +25,6 @@ public final class Trainer {
     public private(set) var outcome: TrainerOutcome?
 
     public var plan: TrainingPlan { task.plan }
-    /// The first optimizer (a task's only one, usually).
-    public var optimizer: Optimizer { optimizers[0].optimizer }
     /// The model's parameters, listed once (reflection over the module tree is not free).
     private let parameters: [Tensor]
 
@@ -123,10 +121,8 @@ public final class Trainer {
     /// Evaluates in eval mode without gradients, records and announces the metrics.
     @discardableResult
     public func evaluate(final: Bool = false) throws -> [String: Double] {
-        task.model.eval()
-        defer { task.model.train() }
         let at = point(final: final)
-        let metrics = try withNoGrad { try task.evaluate(at: at) }
+        let metrics = try inEvalMode { try task.evaluate(at: at) }
         lastEval = metrics
         history.append(.init(split: "eval", step: step, epoch: epoch, metrics: metrics))
         for c in callbacks { try c.evalEnd(self, metrics: metrics) }
@@ -135,10 +131,15 @@ public final class Trainer {
 
     /// Calls the task's `draw` into `folder` in eval mode without gradients; the file names.
     public func draw(in folder: URL, final: Bool) throws -> [String] {
+        let at = point(final: final)
+        return try inEvalMode { try task.draw(in: folder, at: at, history: history) }
+    }
+
+    /// `body` with the model in eval mode and no gradients recorded.
+    private func inEvalMode<T>(_ body: () throws -> T) throws -> T {
         task.model.eval()
         defer { task.model.train() }
-        let at = point(final: final)
-        return try withNoGrad { try task.draw(in: folder, at: at, history: history) }
+        return try withNoGrad(body)
     }
 
     /// Takes step `index` of epoch `epoch` (0-based within the epoch): scheduled learning
@@ -153,8 +154,9 @@ public final class Trainer {
         let s = TrainingStep(epoch: epoch, batches: batches, index: global, optimizers: optimizers,
                              parameters: parameters, clipNorm: plan.clipNorm)
         let result = try task.trainingStep(s)
-        // Whatever the task's step left behind is not carried into the next one.
-        for p in parameters { p.zeroGrad() }
+        // Gradients a step back-propagated but never used in an update are not carried into
+        // the next step (every `update` already zeroes them).
+        if s.hasPendingGradients { for p in parameters { p.zeroGrad() } }
         try task.afterOptimizerStep(step: global + 1)
         var metrics = result.metrics
         metrics["loss"] = Double(result.loss.item())

@@ -17,6 +17,8 @@ public final class TrainingStep {
     private let optimizers: [TaskOptimizer]
     private let parameters: [Tensor]
     private let clipNorm: Float?
+    /// Whether `backward` ran since the last `update`.
+    private(set) var hasPendingGradients = false
 
     init(epoch: Int, batches: Range<Int>, index: Int, optimizers: [TaskOptimizer], parameters: [Tensor], clipNorm: Float?) {
         self.epoch = epoch; self.batches = batches; self.index = index
@@ -31,6 +33,7 @@ public final class TrainingStep {
     public func backward(_ loss: Tensor, scale: Float = 1) throws {
         let value = Double(loss.item())
         guard value.isFinite else { throw Diverged(loss: value) }
+        hasPendingGradients = true
         try (scale == 1 ? loss : loss * scale).backward()
     }
 
@@ -45,6 +48,7 @@ public final class TrainingStep {
             o.optimizer.step()
         }
         for p in parameters { p.zeroGrad() }
+        hasPendingGradients = false
     }
 
     /// The optimizer called `name`.
