@@ -67,8 +67,8 @@ final class BahdanauModelTests: XCTestCase {
     }
 
     /// The fixture's model with PyTorch's weights and the fixture's batch.
-    func load(_ c: Case) throws -> (model: any TranslationModel, batch: Seq2SeqBatch) {
-        let model = try makeModel(attention: c.attention, deepOutput: c.deep_output)
+    func load(_ c: Case, extra: [String: ConfigValue] = [:]) throws -> (model: any TranslationModel, batch: Seq2SeqBatch) {
+        let model = try makeModel(attention: c.attention, deepOutput: c.deep_output, extra: extra)
         let ours = model.namedParameters()
         XCTAssertEqual(ours.map(\.0), c.parameters.map(\.name), "\(c.name): parameter names and order")
         XCTAssertEqual(ours.map(\.1.shape), c.parameters.map(\.shape), "\(c.name): parameter shapes")
@@ -118,6 +118,22 @@ final class BahdanauModelTests: XCTestCase {
                 let g = try XCTUnwrap(p.grad, "\(c.name): no gradient for \(name)")
                 assertClose(g, c.grads[name]!, "\(c.name) grad \(name)")
             }
+        }
+    }
+
+    /// Dropout (on the embeddings and t_i) acts in training only: in eval mode the model with
+    /// dropout 0.3 gives PyTorch's dropout-free logits; in training it does not, and two
+    /// passes draw different masks.
+    func testDropoutActsOnlyInTraining() throws {
+        for c in Self.fixture.cases where c.name == "rnnsearch" || c.name == "rnnsearch_shallow" {
+            let (model, batch) = try load(c, extra: ["dropout": .double(0.3)])
+            model.eval()
+            assertClose(withNoGrad { model.logits(batch) }, c.logits, "\(c.name) eval logits with dropout 0.3")
+            model.train()
+            let first = withNoGrad { model.logits(batch) }.scalars, second = withNoGrad { model.logits(batch) }.scalars
+            let off = zip(first, c.logits.data).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertGreaterThan(off, 1e-2, "\(c.name): dropout changed nothing in training")
+            XCTAssertNotEqual(first, second, "\(c.name): two training passes drew the same masks")
         }
     }
 
