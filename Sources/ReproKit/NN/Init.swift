@@ -45,4 +45,40 @@ public enum Init {
     public static func normal(_ shape: [Int], std: Float, rng: inout RNG) -> Tensor {
         Tensor.randn(shape, std: std, rng: &rng)
     }
+
+    /// A random orthogonal matrix (Saxe et al. 2014), as PyTorch's `orthogonal_`: a weight
+    /// [rows, cols…] seen as rows × (∏ cols) with orthonormal rows (rows ≤ cols) or
+    /// orthonormal columns (rows ≥ cols); a square one is orthogonal, QᵀQ = QQᵀ = I.
+    /// Drawn as the Q of a QR factorisation (modified Gram–Schmidt, in Double) of a standard
+    /// Gaussian matrix, whose R has a positive diagonal: Q is then Haar-distributed. Bahdanau
+    /// et al. (2015, App. B.1) start their recurrent weight matrices so.
+    public static func orthogonal(_ shape: [Int], rng: inout RNG) -> Tensor {
+        precondition(shape.count >= 2, "orthogonal needs a weight of rank ≥ 2, got \(shape)")
+        let rows = shape[0], cols = shape.dropFirst().reduce(1, *)
+        // Orthonormalise the k = min(rows, cols) columns of an n × k Gaussian matrix.
+        let (n, k) = (max(rows, cols), min(rows, cols))
+        let g = Tensor.randn([k, n], rng: &rng).scalars      // column j = g[j*n ..< (j+1)*n]
+        var q = g.map(Double.init)
+        for j in 0..<k {
+            for i in 0..<j {
+                var dot = 0.0
+                for r in 0..<n { dot += q[i * n + r] * q[j * n + r] }
+                for r in 0..<n { q[j * n + r] -= dot * q[i * n + r] }
+            }
+            var norm = 0.0
+            for r in 0..<n { norm += q[j * n + r] * q[j * n + r] }
+            norm = norm.squareRoot()
+            precondition(norm > 0, "orthogonal: a degenerate Gaussian draw")
+            for r in 0..<n { q[j * n + r] /= norm }
+        }
+        // q holds k orthonormal vectors of length n: the rows of the weight when it is
+        // wide (rows ≤ cols), its columns when it is tall.
+        var out = [Float](repeating: 0, count: rows * cols)
+        for j in 0..<k {
+            for r in 0..<n {
+                if rows <= cols { out[j * cols + r] = Float(q[j * n + r]) } else { out[r * cols + j] = Float(q[j * n + r]) }
+            }
+        }
+        return Tensor(out, shape: shape)
+    }
 }
