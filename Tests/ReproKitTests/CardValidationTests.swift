@@ -73,4 +73,16 @@ final class CardValidationTests: XCTestCase {
             "warning: \(shadowed): skipped: \(first), earlier on the card search path, has the same file name and replaces it"),
             o.stderr)
     }
+
+    // MARK: Many problems in one card
+
+    func testACardWithThousandsOfUnknownKeysPrintsAFewWarnings() throws {
+        let keys = (0..<20_000).map { "junk\($0) = \($0)" }.joined(separator: "\n")
+        let (path, text) = try card(edits: [("year = 2026\n", "year = 2026\n" + keys + "\n")])
+        let o = try repro("list")
+        let lines = o.errorLines.filter { $0.hasPrefix("warning: \(path)") }
+        XCTAssertEqual(lines.count, 6, lines.prefix(10).joined(separator: "\n"))
+        XCTAssertEqual(lines.first, "warning: \(path):\(line(text, "junk0 = ")): unknown key 'junk0' in the top level")
+        XCTAssertEqual(lines.last, "warning: \(path): … and 19995 more problems in this card")
+    }
 }
