@@ -41,6 +41,48 @@ final class CardValidationTests: XCTestCase {
         (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix(prefix) } ?? -1) + 1
     }
 
+    // MARK: Cards against their plugins
+
+    func testCardKeysTheTaskDoesNotHaveAreWarnedWhenTheCardLoads() throws {
+        let (path, text) = try card(edits: [
+            ("quick = { epochs = 6 }\n\n[[experiments.selftest-mini.expect]]",
+             "quick = { epochs = \"six\", hiddn = 3 }\n\n[[experiments.selftest-mini.expect]]"),
+            ("narrow = { hidden = 2 }", "narrow = { hidden = 0 }"),
+            ("task = \"gan\"", "task = \"gann\""),
+        ])
+        let quick = line(text, "quick = { epochs = \"six\""), narrow = line(text, "narrow = "),
+            gan = line(text, "[experiments.selftest-gan]")
+        let expected = [
+            "warning: \(path):\(quick): experiment 'selftest-mini', quick: config key 'epochs' needs an integer, got string \"six\"",
+            "warning: \(path):\(quick): experiment 'selftest-mini', quick: unknown config key 'hiddn'; valid keys: "
+                + "epochs, batch_size, lr, hidden, poison_at_step, slow_ms",
+            "warning: \(path):\(narrow): experiment 'selftest-claims', variant 'narrow': invalid config: hidden = 0, must be ≥ 1",
+            "warning: \(path):\(gan): experiment 'selftest-gan': plugin 'selftest' has no task 'gann' (it has: rings, gan)",
+        ]
+        for command in [["list"], ["info", "selftest-gan"]] {
+            let o = try CLITests.Running(command, papers: papers.path, artifacts: dir, env: [:]).wait()
+            XCTAssertEqual(o.errorLines.filter { $0.hasPrefix("warning: \(path)") }, expected, command.joined())
+        }
+        let list = try repro("list")
+        let rows = list.stdout.split(separator: "\n").filter { $0.hasPrefix("selftest-") }
+        XCTAssertEqual(rows.count, 3, list.stdout)
+        for row in rows { XCTAssertTrue(row.hasSuffix("card problem (see warnings)"), String(row)) }
+
+        // A run that would use the bad value stops before anything is made.
+        let run = try repro("run", "selftest-mini", "--quick")
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.errorLines.last, "repro: \(path):\(quick): experiment 'selftest-mini', quick: "
+                       + "config key 'epochs' needs an integer, got string \"six\"")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("artifacts").path))
+    }
+
+    func testTheShippedCardsFitTheirPlugins() throws {
+        let o = try repro("list", papers: CLITests.root.appendingPathComponent("Papers").path)
+        XCTAssertEqual(o.status, 0)
+        XCTAssertEqual(o.errorLines.filter { $0.contains("experiment '") }, [], o.stderr)
+        XCTAssertFalse(o.stdout.contains("card problem"), o.stdout)
+    }
+
     // MARK: Duplicates
 
     func testDuplicateIDOrExperimentNamesBothFilesAndWhichIsSkipped() throws {

@@ -169,7 +169,8 @@ final class ConfigRangeTests: XCTestCase {
             .firstIndex { $0.hasPrefix("quick = { epochs = 0 }") }! + 1
         let o = try repro("run", "selftest-mini", "--quick", papers: papers.path)
         XCTAssertEqual(o.status, 1, o.stdout)
-        XCTAssertTrue(o.errorLines.contains("repro: \(card.path):\(line): invalid config: epochs = 0, must be ≥ 1"), o.stderr)
+        XCTAssertEqual(o.errorLines.last, "repro: \(card.path):\(line): experiment 'selftest-mini', quick: "
+                       + "invalid config: epochs = 0, must be ≥ 1", o.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("selftest-mini").path))
     }
 }
