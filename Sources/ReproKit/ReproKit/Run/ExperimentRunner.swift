@@ -107,6 +107,13 @@ public struct ExperimentRunner {
         return config
     }
 
+    /// What a run needs only at its end, checked before it trains: the font of curves.png and
+    /// of the task's drawings (`$REPRO_FONT` or DejaVu Sans), so that a missing or broken one
+    /// is one line now and not a failure after hours of training.
+    static func checkResourcesForTheEnd() throws {
+        _ = try Font.dejaVuSans()
+    }
+
     /// What is wrong between an experiment's card and its plugin, found as the card loads
     /// and before anything runs: a task the plugin does not have; keys of `config`, `quick`
     /// or a variant that the task's config does not have, of the wrong type or out of range.
@@ -146,6 +153,7 @@ public struct ExperimentRunner {
     public func run(_ r: RunRequest) throws -> RunSummary {
         let (loaded, kind) = try task(for: r.experiment)
         let config = try resolveConfig(kind, r.experiment, variant: r.variant, quick: r.quick, overrides: r.overrides)
+        try Self.checkResourcesForTheEnd()
         Threads.set(r.threads)
         // The task first: a task that cannot be built (missing data, a bad value) leaves no
         // half-made run folder behind.
@@ -187,6 +195,7 @@ public struct ExperimentRunner {
                 }
             }
         }
+        try Self.checkResourcesForTheEnd()
         Threads.set(record.threads)
         let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
         let checkpoint = try Checkpoint.read(from: folder.checkpoint)
