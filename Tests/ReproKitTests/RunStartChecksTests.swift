@@ -37,4 +37,20 @@ final class RunStartChecksTests: XCTestCase {
             + "(apt-get install fonts-dejavu-core)"), broken.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.path), "no run folder")
     }
+
+    func testANegativeSeedIsNamedNotReadAsAMissingValue() throws {
+        for args in [["run", "selftest-mini", "--seed", "-1"], ["verify", "selftest-mini", "--first-seed", "-1"]] {
+            let o = try CLITests.Running(args, papers: CLITests.fixturePapers, artifacts: artifacts, env: [:]).wait()
+            XCTAssertEqual(o.status, 64)
+            let option = args[2]
+            XCTAssertEqual(o.errorLines.first, "Error: The value '-1' is invalid for '\(option) <\(option.dropFirst(2))>': "
+                           + "a seed is a whole number from 0 to \(UInt64.max)", o.stderr)
+        }
+        let threads = try repro("run", "selftest-mini", "--threads", "-2")
+        XCTAssertEqual(threads.status, 1)
+        XCTAssertEqual(threads.errorLines, ["repro: --threads must be between 1 and 256, got -2"])
+        let seeds = try repro("verify", "selftest-mini", "--seeds", "-3")
+        XCTAssertEqual(seeds.errorLines.first, "Error: --seeds must be at least 1", seeds.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.path), "no run folder")
+    }
 }
