@@ -1,8 +1,9 @@
 import ReproKit
 
 /// `classify`: the mini AlexNet. The defaults are the paper's recipe where it has one (§5);
-/// a card's `config` table and `--set` override them (alexnet-mini: He init, batch 64).
-struct AlexNetConfig: Codable {
+/// a card's `config` table and `--set` override them (alexnet-mini: He init, batch 64),
+/// within `ranges`.
+struct AlexNetConfig: Codable, RangedConfig {
     /// The five conv layers' channels (the paper: 96, 256, 384, 384, 256) and the hidden FC
     /// width (the paper: 4096).
     var widths = [24, 48, 64, 64, 48]
@@ -34,10 +35,19 @@ struct AlexNetConfig: Codable {
     var train_eval_subset = 10000
     /// Training-error levels whose steps-to-threshold are reported.
     var error_thresholds = [0.25, 0.15, 0.12]
+
+    static let ranges: [String: ConfigRange] = [
+        "widths": .count(5, each: .atLeast(1)), "hidden": .atLeast(1), "dropout": .within(0..<1),
+        "init_scheme": .oneOf(InitScheme.names), "dataset": .oneOf(ImageDatasets.names),
+        "epochs": .atLeast(1), "batch_size": .atLeast(1), "lr": .above(0), "momentum": .within(0...1),
+        "weight_decay": .atLeast(0), "schedule": .oneOf(["cosine", "constant"]), "crop_padding": .atLeast(0),
+        "train_subset": .atLeast(0), "test_subset": .atLeast(0), "train_eval_subset": .atLeast(0),
+        "error_thresholds": .within(0...1),
+    ]
 }
 
 /// `fig1`: the four-layer CNN of Fig. 1, no regularisation, no augmentation.
-struct FourLayerConfig: Codable {
+struct FourLayerConfig: Codable, RangedConfig {
     /// "relu" or "tanh".
     var activation = "relu"
     /// conv1, conv2 channels and fc1's width: half the PyTorch reference (32, 64, 256),
@@ -57,6 +67,14 @@ struct FourLayerConfig: Codable {
     var error_thresholds = [0.25, 0.15, 0.12]
     /// Log the training error every this many steps (the resolution of steps-to-threshold).
     var log_every = 5
+
+    static let ranges: [String: ConfigRange] = [
+        "activation": .oneOf(["relu", "tanh"]), "widths": .count(2, each: .atLeast(1)), "hidden": .atLeast(1),
+        "init_scheme": .oneOf(InitScheme.names), "dataset": .oneOf(ImageDatasets.names),
+        "epochs": .atLeast(1), "batch_size": .atLeast(1), "lr": .above(0), "momentum": .within(0...1),
+        "train_subset": .atLeast(0), "test_subset": .atLeast(0), "error_thresholds": .within(0...1),
+        "log_every": .atLeast(1),
+    ]
 }
 
 final class AlexNetPlugin: PaperPlugin {
@@ -71,19 +89,21 @@ final class AlexNetPlugin: PaperPlugin {
     }
 }
 
+extension InitScheme {
+    /// The names a config's `init_scheme` takes.
+    static let names = ["paper", "kaiming", "pytorch"]
+}
+
+/// The config's `init_scheme` (which `ranges` has checked against `InitScheme.names`).
 func initScheme(_ name: String) throws -> InitScheme {
     guard let s = InitScheme(rawValue: name) else {
-        throw ConfigError.invalid("init_scheme must be \"paper\", \"kaiming\" or \"pytorch\", got \"\(name)\"")
+        throw ConfigError.invalid("init_scheme must be one of \(InitScheme.names), got \"\(name)\"")
     }
     return s
 }
 
 func makeAlexNetTask(_ c: AlexNetConfig, _ context: RunContext) throws -> TrainingTask {
     let scheme = try initScheme(c.init_scheme)
-    guard c.widths.count == 5 else { throw ConfigError.invalid("widths needs five conv widths, got \(c.widths)") }
-    guard ["cosine", "constant"].contains(c.schedule) else {
-        throw ConfigError.invalid("schedule must be \"cosine\" or \"constant\", got \"\(c.schedule)\"")
-    }
     let (train, test) = try ImageDatasets.load(c.dataset, trainSubset: c.train_subset, testSubset: c.test_subset,
                                                rng: context.rng.split(3))
     let stats = ImageClassificationData.statistics(train)
@@ -107,7 +127,6 @@ func makeFourLayerTask(_ c: FourLayerConfig, _ context: RunContext) throws -> Tr
     guard let activation = Activation(rawValue: c.activation) else {
         throw ConfigError.invalid("activation must be \"relu\" or \"tanh\", got \"\(c.activation)\"")
     }
-    guard c.widths.count == 2 else { throw ConfigError.invalid("widths needs two conv widths, got \(c.widths)") }
     let (train, test) = try ImageDatasets.load(c.dataset, trainSubset: c.train_subset, testSubset: c.test_subset,
                                                rng: context.rng.split(3))
     let stats = ImageClassificationData.statistics(train)

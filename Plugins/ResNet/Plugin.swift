@@ -1,7 +1,8 @@
 import ReproKit
 
-/// The experiment config; a card's `config` table and `--set` override these defaults.
-struct ResNetConfig: Codable {
+/// The experiment config; a card's `config` table and `--set` override these defaults,
+/// within `ranges`.
+struct ResNetConfig: Codable, RangedConfig {
     /// 6n+2: 8, 14, 20, 32, 44, 56, 110.
     var depth = 20
     /// The plain counterpart: the same stack without shortcuts.
@@ -26,6 +27,13 @@ struct ResNetConfig: Codable {
     /// Use only the first N training / test images (0: all).
     var train_subset = 0
     var test_subset = 0
+
+    static let ranges: [String: ConfigRange] = [
+        "depth": .atLeast(8), "shortcut": .oneOf(["A", "B"]), "dataset": .oneOf(ImageDatasets.names),
+        "epochs": .atLeast(1), "batch_size": .atLeast(1), "lr": .above(0), "momentum": .within(0...1),
+        "weight_decay": .atLeast(0), "schedule": .oneOf(["cosine", "multistep"]), "milestones": .atLeast(1),
+        "crop_padding": .atLeast(0), "train_subset": .atLeast(0), "test_subset": .atLeast(0),
+    ]
 }
 
 final class ResNetPlugin: PaperPlugin {
@@ -39,10 +47,9 @@ final class ResNetPlugin: PaperPlugin {
 }
 
 func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
-    guard let shortcut = Shortcut(rawValue: c.shortcut.uppercased()) else {
-        throw ConfigError.invalid("shortcut must be \"A\" or \"B\", got \"\(c.shortcut)\"")
-    }
-    guard c.depth >= 8, (c.depth - 2) % 6 == 0 else {
+    // `ranges` has checked the shortcut (A or B), the schedule and depth ≥ 8.
+    let shortcut: Shortcut = c.shortcut == "B" ? .b : .a
+    guard (c.depth - 2) % 6 == 0 else {
         throw ConfigError.invalid("depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110), got \(c.depth)")
     }
     let (train, test) = try ImageDatasets.load(c.dataset, trainSubset: c.train_subset, testSubset: c.test_subset,
@@ -57,9 +64,6 @@ func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
     let lr = c.lr
     let milestones = c.milestones
     let schedule = c.schedule
-    guard ["cosine", "multistep"].contains(schedule) else {
-        throw ConfigError.invalid("schedule must be \"cosine\" or \"multistep\", got \"\(schedule)\"")
-    }
     return try ImageClassificationTask(
         model: model, data: data, epochs: c.epochs,
         optimizer: .sgd(momentum: Float(c.momentum), weightDecay: Float(c.weight_decay), nesterov: false),

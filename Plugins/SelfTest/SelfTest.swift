@@ -10,8 +10,8 @@
 import Foundation
 import ReproKit
 
-/// The task's config; the card and `--set` override these.
-struct SelfTestConfig: Codable {
+/// The task's config; the card and `--set` override these, within `ranges`.
+struct SelfTestConfig: Codable, RangedConfig {
     var epochs = 12
     var batch_size = 32
     var lr = 0.05
@@ -21,6 +21,11 @@ struct SelfTestConfig: Codable {
     var poison_at_step = 0
     /// Milliseconds to sleep per step, so that a test can interrupt a run mid-way.
     var slow_ms = 0
+
+    static let ranges: [String: ConfigRange] = [
+        "epochs": .atLeast(1), "batch_size": .atLeast(1), "lr": .above(0), "hidden": .atLeast(1),
+        "poison_at_step": .atLeast(0), "slow_ms": .atLeast(0),
+    ]
 }
 
 final class SelfTestPlugin: PaperPlugin {
@@ -76,9 +81,6 @@ final class SelfTestTask: TrainingTask {
     let sampler: EpochSampler
 
     init(_ c: SelfTestConfig, _ context: RunContext) throws {
-        guard c.epochs >= 1, c.batch_size >= 1, c.hidden >= 1, c.slow_ms >= 0, c.poison_at_step >= 0 else {
-            throw ConfigError.invalid("epochs, batch_size and hidden must be ≥ 1, slow_ms and poison_at_step ≥ 0")
-        }
         config = c
         train = Rings(count: 640, stream: 1)
         test = Rings(count: 400, stream: 2)

@@ -11,10 +11,13 @@
 import Foundation
 import ReproKit
 
-/// Adam's two betas, a nested table of the config (`--set adam.beta1=0.6`).
-struct AdamBetas: Codable {
+/// Adam's two betas, a nested table of the config (`--set adam.beta1=0.6`). A nested struct
+/// declares its own ranges, by its own field names.
+struct AdamBetas: Codable, RangedConfig {
     var beta1 = 0.5
     var beta2 = 0.999
+
+    static let ranges: [String: ConfigRange] = ["beta1": .within(0..<1), "beta2": .within(0..<1)]
 }
 
 /// The GAN's objective, an enum of the config (`--set loss=lsgan`).
@@ -25,7 +28,7 @@ enum GANLoss: String, Codable, CaseIterable {
     case lsgan
 }
 
-struct TinyGANConfig: Codable {
+struct TinyGANConfig: Codable, RangedConfig {
     var epochs = 30
     var batch_size = 64
     var lr_generator = 2e-3
@@ -40,6 +43,11 @@ struct TinyGANConfig: Codable {
     var draw_every = 0
     /// Milliseconds to sleep per step, so that a test can interrupt a run mid-way.
     var slow_ms = 0
+
+    static let ranges: [String: ConfigRange] = [
+        "epochs": .atLeast(1), "batch_size": .atLeast(1), "lr_generator": .above(0), "lr_discriminator": .above(0),
+        "ema_decay": .within(0..<1), "coverage_every": .atLeast(0), "draw_every": .atLeast(0), "slow_ms": .atLeast(0),
+    ]
 }
 
 /// noise → 2-D point, and 2-D point → logit of "real".
@@ -81,9 +89,6 @@ final class TinyGANTask: TrainingTask {
     var emaUpdates = 0
 
     init(_ c: TinyGANConfig, _ context: RunContext) throws {
-        guard c.epochs >= 1, c.batch_size >= 1, c.slow_ms >= 0, c.ema_decay >= 0, c.ema_decay < 1 else {
-            throw ConfigError.invalid("epochs and batch_size must be ≥ 1, slow_ms ≥ 0, ema_decay in [0, 1)")
-        }
         config = c
         var data = RNG(seed: 20_261_207)
         var points: [Float] = []

@@ -10,7 +10,8 @@ struct List: ParsableCommand {
         let loaded = Set(ws.plugins.map(\.plugin.id))
         var rows: [[String]] = []
         for (card, e) in ws.cards.experiments {
-            let status = loaded.contains(e.plugin) ? "ready" : "plugin '\(e.plugin)' missing"
+            let status = !loaded.contains(e.plugin) ? "plugin '\(e.plugin)' missing"
+                : ws.experimentsWithProblems.contains(e.name) ? "card problem (see warnings)" : "ready"
             let checks = "\(e.expect.count) expect, \(e.expectQuick.count) quick, \(e.claims.count) claims"
             rows.append([e.name, card.id, e.summary, checks, status])
         }

@@ -47,6 +47,16 @@ func fail(_ error: Error) -> ExitCode {
     return ExitCode(1)
 }
 
+/// Parses `--seed` and `--first-seed`: a whole number from 0 to 2^64−1. Those options (and
+/// the other numeric ones) parse `.unconditional`ly, so that `--seed -1` reaches here and is
+/// refused as a negative seed instead of being taken for an option with the value missing.
+func parseSeed(_ text: String) throws -> UInt64 {
+    guard let seed = UInt64(text) else {
+        throw ValidationError("a seed is a whole number from 0 to \(UInt64.max)")
+    }
+    return seed
+}
+
 /// Parses and checks `--threads`.
 func threadCount(_ n: Int?) throws -> Int {
     guard let n else { return Threads.defaultCount }

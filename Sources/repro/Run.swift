@@ -8,11 +8,12 @@ struct Run: ParsableCommand {
         discussion: "Writes artifacts/<experiment>/<run-id>/ (config.json, metrics.jsonl, summary.json, checkpoint.h5, best.h5, curves.png, report.md).")
     @OptionGroup var locations: Locations
     @Argument(help: "The experiment's name (see `repro list`).") var experiment: String
-    @Option(help: "The run's seed: same seed and thread count, same numbers.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "The run's seed: same seed and thread count, same numbers.", transform: parseSeed)
+    var seed: UInt64 = 0
     @Option(name: .customLong("set"), help: "Override a config key: --set lr=0.05 (repeatable).") var overrides: [String] = []
     @Flag(help: "The experiment's quick variant (seconds, for tests).") var quick = false
     @Option(help: "Run one variant of the card (see `repro info`); without it, an experiment with claims runs all its variants and judges the claims.") var variant: String?
-    @Option(help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
     @Option(help: "The artifacts root (same as --artifacts).") var out: String?
 
     func run() throws {
@@ -82,9 +83,11 @@ struct Verify: ParsableCommand {
     @Argument(help: "Experiments to verify (or --all).") var experiments: [String] = []
     @Flag(help: "Every experiment of every card.") var all = false
     @Flag(help: "The quick variants, asserted with expect_quick.") var quick = false
-    @Option(help: "How many seeds per experiment.") var seeds: Int = 1
-    @Option(help: "The first seed; the card's tolerances were set on seeds 0-4, so fresh ones start at 100.") var firstSeed: UInt64 = 100
-    @Option(help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "How many seeds per experiment.") var seeds: Int = 1
+    @Option(parsing: .unconditional, help: "The first seed; the card's tolerances were set on seeds 0-4, so fresh ones start at 100.",
+            transform: parseSeed)
+    var firstSeed: UInt64 = 100
+    @Option(parsing: .unconditional, help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
 
     func run() throws {
         guard all || !experiments.isEmpty else { throw ValidationError("name experiments to verify, or pass --all") }

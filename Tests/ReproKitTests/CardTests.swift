@@ -520,13 +520,13 @@ final class CardTests: XCTestCase {
         let (cards, errors) = CardLibrary.load(dirs: [dir])
         XCTAssertEqual(cards.map(\.id), ["toy"])
         XCTAssertEqual(errors.map(\.description),
-                       ["\(dir)/b.toml:14: experiment 'toy-mini' is also defined in \(dir)/a.toml:14; experiment names must be unique across cards"])
+                       ["\(dir)/b.toml:14: experiment 'toy-mini' is also defined in \(dir)/a.toml:14, loaded first; \(dir)/b.toml is skipped (experiment names must be unique across cards)"])
     }
 
     func testDuplicateCardIDAndShadowedFileAndMissingFolder() throws {
         let dir1 = try tempDir(), dir2 = try tempDir()
         try CardTests.toy.write(toFile: dir1 + "/toy.toml", atomically: true, encoding: .utf8)
-        // The same file name later on the path is shadowed quietly.
+        // The same file name later on the path is replaced by the first, with a warning.
         try "broken = = =".write(toFile: dir2 + "/toy.toml", atomically: true, encoding: .utf8)
         // A different file with the same card id is an error.
         let same = CardTests.toy.replacingOccurrences(of: "toy-mini", with: "x-mini")
@@ -535,7 +535,8 @@ final class CardTests: XCTestCase {
         let (cards, errors) = CardLibrary.load(dirs: [dir1, dir2, dir1 + "/nope"])
         XCTAssertEqual(cards.map(\.file), [dir1 + "/toy.toml"])
         XCTAssertEqual(errors.map(\.description), [
-            "\(dir2)/copy.toml:2: card id 'toy' is also the id of \(dir1)/toy.toml; card ids must be unique",
+            "\(dir2)/copy.toml:2: card id 'toy' is also the id of \(dir1)/toy.toml, loaded first; \(dir2)/copy.toml is skipped (card ids must be unique)",
+            "\(dir2)/toy.toml: skipped: \(dir1)/toy.toml, earlier on the card search path, has the same file name and replaces it",
             "\(dir1)/nope: no such folder of paper cards",
         ])
     }

@@ -18,6 +18,19 @@ public struct CardError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
+extension CardError {
+    /// How many problems of one card are printed; the rest are counted in one line.
+    public static let perCardLimit = 5
+
+    /// The first `limit` problems of one card, then "… and N more problems in this card": a
+    /// card with thousands of bad keys gives a few lines, not thousands.
+    public static func capped(_ problems: [CardError], limit: Int = perCardLimit) -> [CardError] {
+        guard problems.count > limit, let file = problems.first?.file else { return problems }
+        return Array(problems.prefix(limit))
+            + [CardError(file: file, line: nil, "… and \(problems.count - limit) more problems in this card")]
+    }
+}
+
 /// "Did you mean" help for misspelt keys, variants and experiment names.
 enum CardSuggest {
     /// The closest of `candidates` to `word` if it is a plausible typo (a few edits, or one

@@ -33,13 +33,15 @@ public struct CardLibrary: Sendable {
     }
 
     /// Loads every `*.toml` card in `dirs`. A malformed card is reported and the others still
-    /// load. A card file name met again in a later folder is shadowed by the first (a copy
-    /// in `--papers` overrides the built-in card). Two cards with the same id, or one
-    /// experiment name in two cards, are errors naming both files; the second card is dropped.
+    /// load. A card file name met again in a later folder is replaced by the first (a copy
+    /// in `--papers` overrides the built-in card), with a warning naming both. Two cards with
+    /// the same id, or one experiment name in two cards, are errors naming both files; the
+    /// one loaded first (earlier on the search path, or first by file name) is kept, and the
+    /// warning says which card is skipped.
     public static func load(dirs: [String]) -> (cards: [PaperCard], errors: [CardError]) {
         var cards: [PaperCard] = []
         var errors: [CardError] = []
-        var seenFiles = Set<String>()
+        var seenFiles: [String: String] = [:]  // file name → the path loaded
         var idFile: [String: String] = [:]
         var experimentFile: [String: (file: String, line: Int)] = [:]
         for dir in dirs {
@@ -49,26 +51,33 @@ public struct CardLibrary: Sendable {
             }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
                 .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.sorted()
-            for name in names where seenFiles.insert(name).inserted {
+            for name in names {
                 let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+                if let first = seenFiles[name] {
+                    errors.append(CardError(file: path, line: nil,
+                        "skipped: \(first), earlier on the card search path, has the same file name and replaces it"))
+                    continue
+                }
+                seenFiles[name] = path
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     errors.append(CardError(file: path, line: nil, "cannot read the file (not UTF-8 text?)"))
                     continue
                 }
                 let (parsed, problems) = PaperCard.check(text, file: path)
-                errors += problems
+                errors += CardError.capped(problems)
                 guard let card = parsed else { continue }
                 if let first = idFile[card.id] {
                     errors.append(CardError(file: path, line: card.idLine,
-                        "card id '\(card.id)' is also the id of \(first); card ids must be unique"))
+                        "card id '\(card.id)' is also the id of \(first), loaded first; \(path) is skipped "
+                        + "(card ids must be unique)"))
                     continue
                 }
                 let clashes = card.experiments.filter { experimentFile[$0.name] != nil }
                 for e in clashes {
                     let first = experimentFile[e.name]!
                     errors.append(CardError(file: path, line: e.line,
-                        "experiment '\(e.name)' is also defined in \(first.file):\(first.line); "
-                        + "experiment names must be unique across cards"))
+                        "experiment '\(e.name)' is also defined in \(first.file):\(first.line), loaded first; "
+                        + "\(path) is skipped (experiment names must be unique across cards)"))
                 }
                 if !clashes.isEmpty { continue }
                 idFile[card.id] = path

@@ -300,14 +300,17 @@ final class CardParser {
     private func orderedKeys(_ t: TOMLTable, _ path: Path) -> [String] {
         let present = Set(t.keys)
         let inFile = map.children(path).filter { present.contains($0) }
-        return inFile + t.keys.filter { !inFile.contains($0) }.sorted()
+        // A set: a card with thousands of keys must not take quadratic time.
+        let listed = Set(inFile)
+        return inFile + t.keys.filter { !listed.contains($0) }.sorted()
     }
 
     /// Reports keys of `t` that the format does not have.
     private func check(_ t: TOMLTable, _ path: Path, allowed: [String]) {
         for key in orderedKeys(t, path) where !allowed.contains(key) {
-            fail(path + [key], "unknown key '\(key)' in \(tableName(path))" + CardSuggest.didYouMean(key, allowed))
-            if let target = CardSuggest.closest(to: key, in: allowed) { typoTargets[path, default: []].insert(target) }
+            let target = CardSuggest.closest(to: key, in: allowed)
+            fail(path + [key], "unknown key '\(key)' in \(tableName(path))" + (target.map { " (did you mean '\($0)'?)" } ?? ""))
+            if let target { typoTargets[path, default: []].insert(target) }
         }
     }
 

@@ -15,7 +15,8 @@ public enum FontError: Error, Equatable, CustomStringConvertible, LocalizedError
                 + "install Debian's fonts-dejavu-core (apt-get install fonts-dejavu-core, or "
                 + "scripts/setup) or set REPRO_FONT to a .ttf file"
         case let .cannotLoad(path, code):
-            return "cannot load font '\(path)': FreeType error \(code)"
+            return "cannot load font '\(path)' (FreeType error \(code): not a TrueType font?); set REPRO_FONT to a .ttf "
+                + "file, or unset it to use DejaVu Sans (apt-get install fonts-dejavu-core)"
         }
     }
 

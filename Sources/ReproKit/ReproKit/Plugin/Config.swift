@@ -9,6 +9,8 @@ public struct ConfigDict: Equatable, Sendable {
     public private(set) var keys: [String] = []
     public private(set) var values: [String: ConfigValue] = [:]
     private var types: [String: ConfigType] = [:]
+    /// The allowed values of keys whose struct declares them (`RangedConfig`).
+    public private(set) var ranges: [String: ConfigRange] = [:]
     /// Decodes the dict as the config struct: what only the struct's decoder knows (the
     /// cases of an enum that is not CaseIterable, a custom `init(from:)`) is checked at each
     /// change, so a bad value is refused where it is given.
@@ -21,6 +23,7 @@ public struct ConfigDict: Equatable, Sendable {
     /// field, for a type a config cannot hold or a struct whose fields do not decode back.
     public init<C: Codable>(encoding value: C) throws {
         try add(fieldsOf: value, prefix: "")
+        try checkDeclaredRanges(of: C.self)
         do {
             _ = try decode(C.self)
         } catch let error as ConfigError {
@@ -57,10 +60,23 @@ public struct ConfigDict: Equatable, Sendable {
     }
 
     private mutating func replace(_ key: String, with value: ConfigValue) throws {
+        if let range = ranges[key], !range.allows(value) {
+            throw ConfigError.outOfRange(key: key, value: value, allowed: range.description)
+        }
         var next = self
         next.values[key] = value
         try check?(next)
         self = next
+    }
+
+    /// Checks every value against its key's range (`RangedConfig`); each `set` and `apply`
+    /// already has, so this fails only for a dict put together some other way.
+    public func checkRanges() throws {
+        for key in keys {
+            if let range = ranges[key], let value = values[key], !range.allows(value) {
+                throw ConfigError.outOfRange(key: key, value: value, allowed: range.description)
+            }
+        }
     }
 
     /// The values as a JSON object string (keys sorted; a nested struct's keys nested as in
@@ -96,6 +112,12 @@ public struct ConfigDict: Equatable, Sendable {
 extension ConfigDict {
     /// Adds the stored properties of `value` as keys, a nested struct's as `prefix.field`.
     private mutating func add(fieldsOf value: Any, prefix: String) throws {
+        // A struct's own ranges; a range its parent already gave for the same key wins.
+        if let ranged = value as? RangedConfig {
+            for (key, range) in type(of: ranged).ranges where ranges[prefix + key] == nil {
+                ranges[prefix + key] = range
+            }
+        }
         for child in Mirror(reflecting: value).children {
             guard let label = child.label else { continue }
             let key = prefix + label
@@ -114,6 +136,24 @@ extension ConfigDict {
                 try add(fieldsOf: child.value, prefix: key + ".")
             } else {
                 throw ConfigError.unsupported(field: key, type: "\(declared)")
+            }
+        }
+    }
+
+    /// A struct's ranges must name its keys, fit their types, and allow its defaults: else the
+    /// plugin has a mistake, named here.
+    private func checkDeclaredRanges<C>(of _: C.Type) throws {
+        for key in ranges.keys.sorted() {
+            guard let type = types[key] else {
+                throw ConfigError.invalid("\(C.self).ranges names '\(key)', which is not one of its keys "
+                                          + "(\(keys.joined(separator: ", ")))")
+            }
+            if let why = ranges[key]!.mismatch(with: type) {
+                throw ConfigError.invalid("\(C.self).ranges gives '\(key)' \(why)")
+            }
+            if let value = values[key], !ranges[key]!.allows(value) {
+                throw ConfigError.invalid("the default \(key) = \(value) of \(C.self) is outside its range "
+                                          + "(must be \(ranges[key]!.description))")
             }
         }
     }

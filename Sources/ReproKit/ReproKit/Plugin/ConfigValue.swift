@@ -49,6 +49,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     case invalid(String)
     /// A value of the right type that the key still cannot take: "must be one of …".
     case badValue(key: String, String)
+    /// A value of the right type outside the range its config struct declares (`RangedConfig`).
+    case outOfRange(key: String, value: ConfigValue, allowed: String)
     /// A config struct's field of a type a config cannot hold (a Date, a dictionary, a class).
     case unsupported(field: String, type: String)
 
@@ -64,6 +66,8 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
             return "--set '\(text)' is not of the form key=value"
         case .invalid(let why):
             return "invalid config: \(why)"
+        case .outOfRange(let key, let value, let allowed):
+            return "invalid config: \(key) = \(value), must be \(allowed)"
         case .badValue(let key, let why):
             return "config key '\(key)' \(why)"
         case .unsupported(let field, let type):

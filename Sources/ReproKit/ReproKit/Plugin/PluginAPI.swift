@@ -5,7 +5,8 @@ import Foundation
 /// plugin uses changes: Swift has no library evolution here, so a mismatch is a crash.
 /// 3: the open training lifecycle (optimizers and steps from a task, hooks, task state,
 /// evaluation points, drawings during training).
-public let reproPluginABIVersion: Int32 = 3
+/// 4: config ranges (`RangedConfig`): `ConfigDict` holds them and `ConfigError` has `outOfRange`.
+public let reproPluginABIVersion: Int32 = 4
 
 /// A paper: its id and the tasks (model + loss + evaluation + drawings) it can build.
 ///
@@ -33,7 +34,8 @@ public func exportPlugin(_ plugin: PaperPlugin) -> UnsafeMutableRawPointer {
 public struct TaskKind {
     public let name: String
     public let summary: String
-    /// The config's fields and default values; `--set` and cards are checked against them.
+    /// The config's fields and default values, and the ranges its struct declares
+    /// (`RangedConfig`); `--set` and cards are checked against them.
     public let defaults: ConfigDict
     /// Why the config struct cannot be a config (a field of a type `--set` cannot express),
     /// named by field; such a task is listed but refuses to run.
@@ -55,9 +57,11 @@ public struct TaskKind {
         self.build = { dict, context in try build(try dict.decode(C.self), context) }
     }
 
-    /// Builds the task from a resolved config.
+    /// Builds the task from a resolved config, after checking every value against its
+    /// key's range (`RangedConfig`).
     public func make(_ config: ConfigDict, context: RunContext) throws -> TrainingTask {
         if let configProblem { throw configProblem }
+        try config.checkRanges()
         return try build(config, context)
     }
 }

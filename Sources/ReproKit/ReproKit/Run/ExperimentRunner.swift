@@ -94,9 +94,9 @@ public struct ExperimentRunner {
         for (key, value) in e.resolvedConfig(variant: variant, quick: quick) {
             do { try config.set(key, value) } catch let error as ConfigError {
                 let section = e.variant(named: variant ?? "")?.contains(where: { $0.0 == key }) == true
-                    ? ["variants", variant!, key]
-                    : (quick && e.quick.contains(where: { $0.0 == key }) ? ["quick", key] : ["config", key])
-                throw RunError.card(e.error(at: section, error.description))
+                    ? ["variants", variant!]
+                    : (quick && e.quick.contains(where: { $0.0 == key }) ? ["quick"] : ["config"])
+                throw RunError.card(Self.cardError(e, section: section, key: key, error))
             }
         }
         for text in overrides {
@@ -107,10 +107,53 @@ public struct ExperimentRunner {
         return config
     }
 
+    /// What a run needs only at its end, checked before it trains: the font of curves.png and
+    /// of the task's drawings (`$REPRO_FONT` or DejaVu Sans), so that a missing or broken one
+    /// is one line now and not a failure after hours of training.
+    static func checkResourcesForTheEnd() throws {
+        _ = try Font.dejaVuSans()
+    }
+
+    /// What is wrong between an experiment's card and its plugin, found as the card loads
+    /// and before anything runs: a task the plugin does not have; keys of `config`, `quick`
+    /// or a variant that the task's config does not have, of the wrong type or out of range.
+    /// One error per key, naming the file and line, the experiment and the table. None when
+    /// the plugin is not loaded (`repro list` says so) or its config struct is broken (the
+    /// plugin's own warning says so).
+    public func cardProblems(_ e: ExperimentSpec) -> [CardError] {
+        guard plugins.contains(where: { $0.plugin.id == e.plugin }) else { return [] }
+        let kind: TaskKind
+        do { (_, kind) = try task(for: e) } catch {
+            return [CardError(file: e.file, line: e.line, "experiment '\(e.name)': \(error)")]
+        }
+        guard kind.configProblem == nil else { return [] }
+        var sections: [([String], [(String, ConfigValue)])] = [(["config"], e.config), (["quick"], e.quick)]
+        for (name, pairs) in e.variants { sections.append((["variants", name], pairs)) }
+        var problems: [CardError] = []
+        for (section, pairs) in sections {
+            for (key, value) in pairs {
+                var config = kind.defaults
+                do { try config.set(key, value) } catch let error as ConfigError {
+                    problems.append(Self.cardError(e, section: section, key: key, error))
+                } catch {
+                    problems.append(Self.cardError(e, section: section, key: key, .invalid("\(error)")))
+                }
+            }
+        }
+        return problems
+    }
+
+    /// A config problem of a card as one line: `FILE:LINE: experiment 'x', quick: …`.
+    static func cardError(_ e: ExperimentSpec, section: [String], key: String, _ error: ConfigError) -> CardError {
+        let table = section.count == 2 ? "variant '\(section[1])'" : section[0]
+        return e.error(at: section + [key], "experiment '\(e.name)', \(table): \(error.description)")
+    }
+
     /// Runs one experiment (one variant, one seed) and writes its run folder.
     public func run(_ r: RunRequest) throws -> RunSummary {
         let (loaded, kind) = try task(for: r.experiment)
         let config = try resolveConfig(kind, r.experiment, variant: r.variant, quick: r.quick, overrides: r.overrides)
+        try Self.checkResourcesForTheEnd()
         Threads.set(r.threads)
         // The task first: a task that cannot be built (missing data, a bad value) leaves no
         // half-made run folder behind.
@@ -152,6 +195,7 @@ public struct ExperimentRunner {
                 }
             }
         }
+        try Self.checkResourcesForTheEnd()
         Threads.set(record.threads)
         let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
         let checkpoint = try Checkpoint.read(from: folder.checkpoint)
