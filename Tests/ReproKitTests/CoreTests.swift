@@ -116,5 +116,19 @@ final class CoreTests: XCTestCase {
         let hits = pool.hits
         do { _ = Tensor.zeros([n]) }
         XCTAssertEqual(pool.hits, hits + 1)
+        // A slightly different size (the next batch of another sentence length) takes the
+        // same buffer: sizes are pooled by class.
+        do { _ = Tensor.zeros([n + 7]) }
+        XCTAssertEqual(pool.hits, hits + 2)
+    }
+
+    func testBufferPoolSizeClassesWasteAtMostOneSixteenth() {
+        for n in [1, 15, 16, 17, 100, 1000, 12_345, 65_536, 65_537, 4_080_000, 123_456_789] {
+            let c = BufferPool.sizeClass(n)
+            XCTAssertGreaterThanOrEqual(c, n)
+            XCTAssertEqual(c % 16, 0, "\(n) → \(c) is not whole cache lines")
+            if n > 256 { XCTAssertLessThanOrEqual(Double(c - n), Double(n) / 16, "\(n) → \(c)") }
+            XCTAssertEqual(BufferPool.sizeClass(c), c, "a class is its own class")
+        }
     }
 }

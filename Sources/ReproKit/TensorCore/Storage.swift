@@ -1,11 +1,13 @@
 import Foundation
 
-/// Recycles float buffers by exact element count.
+/// Recycles float buffers by size class.
 ///
 /// A training step allocates the same shapes every time; freeing and re-faulting those pages
 /// is expensive on the VMs we target, so a buffer whose last tensor died goes back on a free
-/// list and the next step's op of the same size takes it. Buffers are 64-byte aligned for
-/// AVX-512 loads.
+/// list and the next step's op of a similar size takes it. Sizes are rounded up to one of 16
+/// classes between each power of two and the next (at most 1/16 wasted), so the batches of a
+/// sequence model, whose length changes every step, still find buffers instead of filling the
+/// pool with sizes that never come back. Buffers are 64-byte aligned for AVX-512 loads.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
@@ -19,8 +21,17 @@ public final class BufferPool: @unchecked Sendable {
     public private(set) var hits = 0
     public private(set) var misses = 0
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// The element count actually allocated for a request of `count`: a multiple of 16
+    /// floats (one cache line), and of 2^(k−5) for counts in (2^(k−1), 2^k].
+    public static func sizeClass(_ count: Int) -> Int {
         let n = max(count, 1)
+        let bits = Int.bitWidth - (n - 1).leadingZeroBitCount
+        let step = max(16, 1 << max(0, bits - 5))
+        return (n + step - 1) / step * step
+    }
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = Self.sizeClass(count)
         lock.lock()
         if var list = free[n], let p = list.popLast() {
             free[n] = list
@@ -39,7 +50,7 @@ public final class BufferPool: @unchecked Sendable {
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        let n = max(count, 1)
+        let n = Self.sizeClass(count)
         lock.lock()
         if cachedBytes + n * 4 <= capacityBytes {
             free[n, default: []].append(p)
