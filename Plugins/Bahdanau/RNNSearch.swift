@@ -172,11 +172,11 @@ final class RNNSearch: Module, TranslationModel {
         // every step in one GEMM, time-major so that each step's rows are contiguous.
         let wih = decoder.weight_ih
         let wE = wih.slice(axis: 1, 0..<e), wC = wih.slice(axis: 1, e..<wih.shape[1])
-        var giAll = affine(ey.permuted([1, 0, 2]), wE, decoder.bias_ih)                 // [T, B, 3D]
+        var giAll = project(ey.permuted([1, 0, 2]), wE, decoder.bias_ih)                 // [T, B, 3D]
         if let c = enc.context {
-            giAll = giAll + affine(c, wC, nil).unsqueeze(axis: 0)                       // fixed c: once
+            giAll = giAll + project(c, wC, nil).unsqueeze(axis: 0)                       // fixed c: once
         }
-        let gis = timeViews(giAll)
+        let gis = timeSlices(giAll)
         var s = enc.s0
         var states: [Tensor] = [], contexts: [Tensor] = []
         states.reserveCapacity(t); contexts.reserveCapacity(t)
@@ -186,11 +186,11 @@ final class RNNSearch: Module, TranslationModel {
                 // c_i = Σ_j α_ij h_j, α_ij = softmax_j(vᵀ tanh(W s_{i−1} + U h_j)).
                 let c = attention(query: s, keys: enc.annotations, projectedKeys: enc.projectedKeys,
                                   keyPaddingMask: enc.mask).context
-                gi = gi + affine(c, wC, nil)
+                gi = gi + project(c, wC, nil)
                 contexts.append(c)
             }
             // s_i = GRU([E y_{i−1}; c_i], s_{i−1}).
-            s = gruGates(gi: gi, gh: affine(s, decoder.weight_hh, decoder.bias_hh), h: s)
+            s = gruGates(gi: gi, gh: project(s, decoder.weight_hh, decoder.bias_hh), h: s)
             states.append(s)
         }
         // The deep output for all steps at once: [B, T, ·] GEMMs.
@@ -235,40 +235,5 @@ final class RNNSearch: Module, TranslationModel {
                        projectedKeys: state.projectedKeys?.indexSelect(axis: 0, rows),
                        keyPaddingMask: rows.map { state.keyPaddingMask[$0] },
                        context: state.context?.indexSelect(axis: 0, rows))
-    }
-}
-
-/// x·Wᵀ + b over any leading axes, one GEMM.
-private func affine(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
-    let y = x.matmul(w, transposeB: true)
-    return b.map { y + $0 } ?? y
-}
-
-/// The views x[0], x[1], … of x [T, …] along its first axis, whose backward closures add
-/// into one shared gradient buffer for x (a `slice` per step would allocate and zero a
-/// full-size gradient each: O(T²) per sentence). ReproKit's recurrent layers do the same.
-private func timeViews(_ x: Tensor) -> [Tensor] {
-    let steps = x.shape[0], inner = x.count / Swift.max(steps, 1), sub = Array(x.shape.dropFirst())
-    let views = withNoGrad { (0..<steps).map { x.slice(axis: 0, $0..<($0 + 1)).reshaped(sub) } }
-    guard GradMode.isEnabled && x.tracksGrad else { return views }
-    let sink = GradientBuffer(x)
-    return views.enumerated().map { t, v in
-        v.recordingGrad(inputs: [x]) { g in sink.add(g, at: t * inner) }
-    }
-}
-
-private final class GradientBuffer {
-    let target: Tensor
-    var buffer: Tensor?
-    init(_ target: Tensor) { self.target = target }
-
-    func add(_ g: Tensor, at offset: Int) {
-        if buffer == nil || target.grad !== buffer {
-            let own = Tensor.zeros(target.shape)
-            if let existing = target.grad { Kernels.addInPlace(own.data, existing.data, own.count) }
-            buffer = own
-            target.grad = own
-        }
-        Kernels.addInPlace(buffer!.data + offset, g.data, g.count)
     }
 }

@@ -233,15 +233,12 @@ final class BahdanauModelTests: XCTestCase {
         XCTAssertGreaterThan(square.scalars.filter { abs($0) > 1e-3 && abs(abs($0) - 1) > 1e-3 }.count, 30)
     }
 
-    /// The paper's init (App. B.1), when the config offers `paper_init`: every gate block of
+    /// The paper's init (App. B.1), `initialization = "paper"`: every gate block of
     /// each recurrent matrix orthogonal, v_a and biases zero, W_a and U_a with sd 0.001, the
     /// rest with sd 0.01.
     func testPaperInit() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.pluginPath), "build the plugins first: scripts/build")
-        let kind = try XCTUnwrap(try PluginLoader.load(path: Self.pluginPath).plugin.tasks.first { $0.name == "translate" })
-        try XCTSkipIf(kind.defaults["paper_init"] == nil, "the translate config has no paper_init switch")
         let model = try makeModel(attention: true, deepOutput: true,
-                                  extra: ["paper_init": .bool(true), "embed": .int(16), "hidden": .int(12),
+                                  extra: ["initialization": .string("paper"), "embed": .int(16), "hidden": .int(12),
                                           "decoder_hidden": .int(14), "attention_dim": .int(10), "maxout": .int(8)])
         func sd(_ t: Tensor) -> Float {
             let x = t.scalars

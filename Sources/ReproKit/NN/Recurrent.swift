@@ -10,7 +10,7 @@ private func recurrentInit(_ shape: [Int], hidden: Int, rng: inout RNG) -> Tenso
 }
 
 /// x·Wᵀ + b over any leading axes (one GEMM): a Linear layer's map with given weights.
-func project(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
+public func project(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
     let y = x.matmul(w, transposeB: true)
     return b.map { y + $0 } ?? y
 }
@@ -256,9 +256,10 @@ final class RecurrentStack {
 }
 
 /// The views x[0], x[1], … of x [T, …] along its first axis, each with a backward that
-/// adds its gradient into one shared full-size buffer for x. (`slice` would allocate and
+/// adds its gradient into one shared full-size buffer for x: the per-step inputs of any
+/// recurrence unrolled under autograd. (`slice` would allocate and
 /// zero a full-size gradient per step: O(T²) for a sequence.)
-func timeSlices(_ x: Tensor) -> [Tensor] {
+public func timeSlices(_ x: Tensor) -> [Tensor] {
     let steps = x.shape[0], inner = x.count / Swift.max(steps, 1), sub = Array(x.shape.dropFirst())
     let views = withNoGrad { (0..<steps).map { x.slice(axis: 0, $0..<($0 + 1)).reshaped(sub) } }
     guard GradMode.isEnabled && x.tracksGrad else { return views }
