@@ -218,11 +218,12 @@ final class CardParser {
         return out
     }
 
-    /// `figure = { metrics = [...], title = "...", y_label = "..." }`: one figure over the variants.
+    /// `figure = { metrics = [...], title = "...", y_label = "..." }`: one figure over the variants;
+    /// with `x_values` (one number per metric), each metric's final value at its x.
     private func figure(_ t: TOMLTable, _ parent: Path, hasVariants: Bool) -> FigureSpec? {
         guard let f = subtable(t, parent, "figure") else { return nil }
         let path = parent + ["figure"]
-        check(f, path, allowed: ["metrics", "title", "y_label", "y_max"])
+        check(f, path, allowed: ["metrics", "title", "y_label", "y_max", "x_values", "x_label"])
         if !hasVariants {
             fail(path, "\(tableName(parent)) has a figure but no variants to draw; add [\(dotted(parent + ["variants"]))]")
         }
@@ -234,8 +235,22 @@ final class CardParser {
             fail(path + ["y_max"], "'y_max' in \(tableName(path)) must be positive")
             yMax = nil
         }
+        let xLabel = string(f, path, "x_label", required: false)
+        var xValues: [Double]? = nil
+        if let v = f["x_values"] {
+            if let a = v.array, !a.isEmpty, case let xs = a.compactMap({ $0.double ?? $0.int.map(Double.init) }),
+               xs.count == a.count, xs.allSatisfy(\.isFinite) {
+                xValues = xs
+                if let metrics, metrics.count != xs.count {
+                    fail(path + ["x_values"], "'x_values' in \(tableName(path)) needs one number per metric "
+                         + "(\(metrics.count) metrics, \(xs.count) values)")
+                }
+            } else {
+                wrongType(path, "x_values", "a non-empty list of numbers", v)
+            }
+        }
         guard let metrics else { return nil }
-        return FigureSpec(metrics: metrics, title: title, yLabel: yLabel, yMax: yMax)
+        return FigureSpec(metrics: metrics, title: title, yLabel: yLabel, yMax: yMax, xValues: xValues, xLabel: xLabel)
     }
 
     /// A table of config values in file order, each reported to `line` with its line. A

@@ -205,6 +205,9 @@ public struct ExperimentSpec: Sendable {
 
 /// `figure` of an experiment: metrics of the history drawn against steps, one colour per
 /// variant, averaged over seeds. `train_error` and `test_error` are 1 − the accuracies.
+/// With `xValues`, one line per variant through the final value of each metric, metric i at
+/// x = xValues[i]: BLEU by sentence length (Bahdanau et al. Figure 2) from the metrics of
+/// each length bucket.
 public struct FigureSpec: Equatable, Sendable {
     public let metrics: [String]
     public let title: String?
@@ -212,7 +215,12 @@ public struct FigureSpec: Equatable, Sendable {
     /// The top of the y-axis (the bottom is 0), to show the end of training as the papers do;
     /// nil: fit the data.
     public let yMax: Double?
-    public init(metrics: [String], title: String? = nil, yLabel: String? = nil, yMax: Double? = nil) {
+    /// The x of each metric's final value; nil: the metrics against steps.
+    public let xValues: [Double]?
+    public let xLabel: String?
+    public init(metrics: [String], title: String? = nil, yLabel: String? = nil, yMax: Double? = nil,
+                xValues: [Double]? = nil, xLabel: String? = nil) {
         self.metrics = metrics; self.title = title; self.yLabel = yLabel; self.yMax = yMax
+        self.xValues = xValues; self.xLabel = xLabel
     }
 }

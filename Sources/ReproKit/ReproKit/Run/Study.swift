@@ -140,14 +140,23 @@ extension ExperimentRunner {
 
 /// The study's `figure.png`: each figure metric against steps, one colour per variant (its
 /// mean over seeds), the first metric solid and the next ones dashed, as in the papers'
-/// "training (dashed) and test (bold)" plots.
+/// "training (dashed) and test (bold)" plots; or, with the spec's `xValues`, each variant's
+/// final metrics against those x values.
 public enum StudyFigure {
     public static func draw(_ spec: FigureSpec, histories: [(String, [MetricsHistory])], experiment: String,
                             seeds: [UInt64], to url: URL) throws {
         let seedText = seeds.count == 1 ? "seed \(seeds[0])" : "mean of \(seeds.count) seeds"
-        var plot = LinePlot(title: (spec.title ?? experiment) + " (\(seedText))", xLabel: "step",
+        var plot = LinePlot(title: (spec.title ?? experiment) + " (\(seedText))", xLabel: spec.xLabel ?? "step",
                             yLabel: spec.yLabel ?? spec.metrics.joined(separator: ", "))
-        for (i, (variant, hs)) in histories.enumerated() {
+        for (i, (variant, hs)) in histories.enumerated() where spec.xValues != nil {
+            // Final values against the card's x: the mean over the runs that have each metric.
+            let points = zip(spec.xValues!, spec.metrics).compactMap { x, metric -> (x: Double, y: Double)? in
+                let ys = hs.compactMap { $0.lastEval?[metric] }
+                return ys.isEmpty ? nil : (x: x, y: ys.reduce(0, +) / Double(ys.count))
+            }
+            if !points.isEmpty { plot.add(variant, points, color: RGB.palette[i % RGB.palette.count], markers: true) }
+        }
+        for (i, (variant, hs)) in histories.enumerated() where spec.xValues == nil {
             let color = RGB.palette[i % RGB.palette.count]
             for (j, metric) in spec.metrics.enumerated() {
                 let points = meanSeries(hs.map { $0.figureSeries(metric) })
