@@ -325,13 +325,17 @@ final class CLITests: XCTestCase {
 
     /// Returns once the first run folder under `dir` has logged two records (or the run ended,
     /// or a minute passed): the moment to press Ctrl-C mid-training.
-    func waitUntilTraining(_ running: Running, in dir: URL) {
-        let deadline = Date().addingTimeInterval(60)
+    func waitUntilTraining(_ running: Running, in dir: URL) { Self.waitUntilLogged(running, records: 2, in: dir) }
+
+    /// Returns once the first run folder under `dir` has logged `records` records (or the run
+    /// ended, or `timeout` seconds passed).
+    static func waitUntilLogged(_ running: Running, records: Int, in dir: URL, timeout: TimeInterval = 60) {
+        let deadline = Date().addingTimeInterval(timeout)
         func logged() -> Bool {
             guard let runs = try? FileManager.default.contentsOfDirectory(atPath: dir.path), let name = runs.first,
                   let text = try? String(contentsOf: dir.appendingPathComponent(name + "/metrics.jsonl"), encoding: .utf8)
             else { return false }
-            return text.split(separator: "\n").count >= 2
+            return text.split(separator: "\n").count >= records
         }
         while !logged() && running.process.isRunning && Date() < deadline { usleep(20_000) }
     }

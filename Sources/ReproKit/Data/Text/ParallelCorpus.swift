@@ -85,7 +85,7 @@ public struct ParallelCorpus: Dataset, Sendable {
     }
 
     /// How many runs of non-space characters `text` has.
-    static func words(_ text: String) -> Int {
+    public static func words(_ text: String) -> Int {
         var n = 0, inWord = false
         for c in text.utf8 {
             let space = c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D

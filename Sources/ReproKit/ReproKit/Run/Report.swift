@@ -43,9 +43,16 @@ public enum Report {
         md += "\n## Curves\n\n![curves](curves.png)\n\n"
         let final = s.drawings.filter { !DrawingWriter.isStepDrawing($0) }
         let steps = s.drawings.filter(DrawingWriter.isStepDrawing)
-        if !final.isEmpty {
+        // Pictures as images; a task's text pieces (sample translations) inline.
+        let texts = final.filter { $0.hasSuffix(".md") }, pictures = final.filter { !$0.hasSuffix(".md") }
+        if !pictures.isEmpty {
             md += "## Drawings\n\n"
-            for d in final { md += "![\(d)](\(d))\n\n" }
+            for d in pictures { md += "![\(d)](\(d))\n\n" }
+        }
+        let folder = url.deletingLastPathComponent()
+        for t in texts {
+            guard let body = try? String(contentsOf: folder.appendingPathComponent(t), encoding: .utf8) else { continue }
+            md += "## \(t.dropLast(3).replacingOccurrences(of: "_", with: " ").capitalized) (`\(t)`)\n\n\(body)\n"
         }
         if !steps.isEmpty {
             md += "## Drawings during training\n\n" + steps.map { "- [\($0)](\($0))" }.joined(separator: "\n") + "\n\n"
