@@ -120,6 +120,34 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// Ctrl-C on the last step of an epoch: the epoch's evaluation still runs before the stop
+    /// (a resume starts at the next epoch and would skip it), so interrupted + resumed logs the
+    /// evaluations an uninterrupted run does; on the run's very last step it simply completes.
+    func testInterruptOnAnEpochsLastStepKeepsItsEvaluation() throws {
+        let full = ToyTask(seed: 4)
+        let reference = try Trainer(task: full)
+        try reference.run()
+        let evals = reference.history.records.filter { $0.split == "eval" }.map(\.step)
+        let perEpoch = full.plan.stepsPerEpoch
+
+        let dir = tempDir()
+        let writer = CheckpointWriter(folder: dir, metadata: meta)
+        let t1 = try Trainer(task: ToyTask(seed: 4), callbacks: [StopAt(step: perEpoch), writer])
+        defer { Interrupt.uninstall() }
+        XCTAssertEqual(try t1.run(), .interrupted(step: perEpoch))
+        Interrupt.uninstall()
+        let t2 = try Trainer(task: ToyTask(seed: 4))
+        try t2.restore(from: try Checkpoint.read(from: writer.latest))
+        XCTAssertEqual(try t2.run(), .completed)
+        let resumed = (t1.history.records + t2.history.records).filter { $0.split == "eval" }.map(\.step)
+        XCTAssertEqual(resumed, evals)
+        XCTAssertEqual(t1.history.records.filter { $0.split == "eval" }.map(\.step), [perEpoch])
+
+        let last = try Trainer(task: ToyTask(seed: 4), callbacks: [StopAt(step: full.plan.totalSteps)])
+        XCTAssertEqual(try last.run(), .completed)
+        XCTAssertEqual(last.history.records.filter { $0.split == "eval" }.map(\.step), evals)
+    }
+
     func testNaNLossStopsAndKeepsLastGoodCheckpoint() throws {
         let dir = tempDir()
         let task = ToyTask(seed: 1)

@@ -198,16 +198,22 @@ public final class Trainer {
                 if let every = plan.evalEvery, every > 0, step % every == 0, !lastOfEpoch {
                     try evaluate()
                 }
-                if Interrupt.requested {
-                    outcome = .interrupted(step: step)
+                // Ctrl-C on an epoch's last step waits for the epoch's evaluation below: a
+                // resume starts at the next epoch and would never run it (on the last epoch, the
+                // run's final evaluation and drawings).
+                if Interrupt.requested && !lastOfEpoch {
                     // Leave the counters pointing at the next batch: a resume continues there.
-                    if lastOfEpoch { epoch += 1 }
+                    outcome = .interrupted(step: step)
                     break epochLoop
                 }
             }
             try evaluate(final: epoch == plan.epochs - 1)
             epoch += 1
             for c in callbacks { try c.epochEnd(self, epoch: epoch - 1) }
+            if Interrupt.requested && epoch < plan.epochs {
+                outcome = .interrupted(step: step)
+                break epochLoop
+            }
         }
         let final = outcome ?? .completed
         outcome = final
