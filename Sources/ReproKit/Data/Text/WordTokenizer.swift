@@ -10,6 +10,8 @@ public struct WordTokenizer: Tokenizer {
     private let ids: [String: Int]
 
     static let kind = "word", version = 1
+    /// The first line of every `serialized` word tokenizer: how a reader tells the kinds apart.
+    public static var header: String { TokenizerFormat.header(kind: kind, version: version) }
 
     /// Learns the vocabulary from `sentences`: the specials, then every piece seen at least
     /// `minCount` times, most frequent first (equal counts in `String` order, so training is
@@ -44,7 +46,12 @@ public struct WordTokenizer: Tokenizer {
         return out
     }
 
-    public func decode(_ ids: [Int]) -> String { PreTokenizer.join(tokenTexts(ids, vocabulary: vocabulary)) }
+    /// An unknown word is written "<unk>" with a space before it: the word it stands for had
+    /// its own piece, and glued to the word before ("Y<unk>") it would spoil that word too
+    /// when BLEU compares words.
+    public func decode(_ ids: [Int]) -> String {
+        PreTokenizer.join(tokenTexts(ids, vocabulary: vocabulary, unknown: "▁" + SpecialTokens.all[SpecialTokens.unk]))
+    }
 
     public var serialized: String {
         ([TokenizerFormat.header(kind: Self.kind, version: Self.version)]
@@ -59,14 +66,14 @@ public struct WordTokenizer: Tokenizer {
     }
 }
 
-/// The text of each id for decoding: nothing for `<pad>`, `<bos>`, `<eos>`; "<unk>" for
-/// `<unk>` and for ids outside `vocabulary`.
-func tokenTexts(_ ids: [Int], vocabulary: [String]) -> [String] {
+/// The text of each id for decoding: nothing for `<pad>`, `<bos>`, `<eos>`; `unknown`
+/// ("<unk>" by default) for `<unk>` and for ids outside `vocabulary`.
+func tokenTexts(_ ids: [Int], vocabulary: [String], unknown: String = SpecialTokens.all[SpecialTokens.unk]) -> [String] {
     ids.compactMap { id in
         switch id {
         case SpecialTokens.pad, SpecialTokens.bos, SpecialTokens.eos: return nil
         case SpecialTokens.all.count..<vocabulary.count: return vocabulary[id]
-        default: return SpecialTokens.all[SpecialTokens.unk]
+        default: return unknown
         }
     }
 }
