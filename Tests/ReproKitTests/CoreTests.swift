@@ -120,6 +120,16 @@ final class CoreTests: XCTestCase {
         // same buffer: sizes are pooled by class.
         do { _ = Tensor.zeros([n + 7]) }
         XCTAssertEqual(pool.hits, hits + 2)
+        // A shorter batch (here a fifth smaller, another class) reuses the longer one's buffer
+        // rather than allocating; one over twice as small does not take it.
+        let big = 1_000_003
+        pool.trim()   // no idle buffers of other tests in reach
+        do { _ = Tensor.zeros([big]) }
+        let before = (pool.hits, pool.misses)
+        do { _ = Tensor.zeros([big * 4 / 5]) }
+        XCTAssertEqual(pool.hits, before.0 + 1)
+        do { _ = Tensor.zeros([big / 3]) }
+        XCTAssertEqual(pool.misses, before.1 + 1)
     }
 
     func testBufferPoolSizeClassesWasteAtMostOneSixteenth() {

@@ -5,9 +5,11 @@ import Foundation
 /// A training step allocates the same shapes every time; freeing and re-faulting those pages
 /// is expensive on the VMs we target, so a buffer whose last tensor died goes back on a free
 /// list and the next step's op of a similar size takes it. Sizes are rounded up to one of 16
-/// classes between each power of two and the next (at most 1/16 wasted), so the batches of a
-/// sequence model, whose length changes every step, still find buffers instead of filling the
-/// pool with sizes that never come back. Buffers are 64-byte aligned for AVX-512 loads.
+/// classes between each power of two and the next (at most 1/16 wasted above 512 floats),
+/// and a request takes an idle buffer of up to twice its size when its own class has none: the
+/// batches of a sequence model, whose length changes every step, then reuse each other's
+/// buffers instead of filling the pool with sizes that come back rarely. Buffers are 64-byte
+/// aligned for AVX-512 loads.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
@@ -30,15 +32,22 @@ public final class BufferPool: @unchecked Sendable {
         return (n + step - 1) / step * step
     }
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// A buffer of at least `count` floats and its capacity: an idle one of the same class,
+    /// else of a class up to twice as large (so that a batch a few tokens shorter reuses the
+    /// longer batch's buffer), else a new one.
+    func take(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, capacity: Int) {
         let n = Self.sizeClass(count)
         lock.lock()
-        if var list = free[n], let p = list.popLast() {
-            free[n] = list
-            cachedBytes -= n * 4
-            hits += 1
-            lock.unlock()
-            return p
+        var c = n
+        while c <= 2 * n {
+            // Popped in place: copying the list out of the dictionary would copy it on write.
+            if let p = free[c]?.popLast() {
+                cachedBytes -= c * 4
+                hits += 1
+                lock.unlock()
+                return (p, c)
+            }
+            c = Self.sizeClass(c + 1)
         }
         misses += 1
         lock.unlock()
@@ -46,11 +55,11 @@ public final class BufferPool: @unchecked Sendable {
         guard posix_memalign(&raw, 64, n * MemoryLayout<Float>.stride) == 0, let raw else {
             fatalError("out of memory allocating \(n) floats")
         }
-        return raw.bindMemory(to: Float.self, capacity: n)
+        return (raw.bindMemory(to: Float.self, capacity: n), n)
     }
 
-    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        let n = Self.sizeClass(count)
+    /// Takes back a buffer of `capacity` floats (what `take` said).
+    func give(_ p: UnsafeMutablePointer<Float>, capacity n: Int) {
         lock.lock()
         if cachedBytes + n * 4 <= capacityBytes {
             free[n, default: []].append(p)
@@ -77,12 +86,14 @@ public final class BufferPool: @unchecked Sendable {
 public final class Storage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Floats the buffer really has (≥ count): what goes back to the pool.
+    private let capacity: Int
 
     /// Uninitialised storage of `count` floats from the pool.
     init(count: Int) {
         self.count = count
-        self.pointer = BufferPool.shared.take(count)
+        (pointer, capacity) = BufferPool.shared.take(count)
     }
 
-    deinit { BufferPool.shared.give(pointer, count) }
+    deinit { BufferPool.shared.give(pointer, capacity: capacity) }
 }
