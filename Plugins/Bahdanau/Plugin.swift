@@ -34,7 +34,7 @@ struct BahdanauConfig: Codable, RangedConfig {
     var hidden = 256
     var decoder_hidden = 256
     var attention_dim = 256
-    var maxout = 256
+    var maxout = 128
     /// On embeddings and the deep output, in training (the paper: none).
     var dropout = 0.0
     /// "paper" (App. B.1: orthogonal recurrent weights, N(0, 0.01²), N(0, 0.001²) in the
@@ -86,7 +86,7 @@ func makeTask(_ c: BahdanauConfig, _ context: RunContext) throws -> TrainingTask
                                embed: c.embed, hidden: c.hidden, decoderHidden: c.decoder_hidden,
                                attentionDim: c.attention_dim, maxout: c.maxout, attends: c.attention,
                                deepOutput: c.deep_output, dropout: Float(c.dropout),
-                               paperInit: c.initialization == "paper", padID: data.sourceTokenizer.pad)
+                               paperInit: c.initialization == "paper")
     let model = RNNSearch(shape, rng: &rng)
     let optimizer: OptimizerSpec = c.optimizer == "adadelta"
         ? .adadelta(rho: 0.95, epsilon: 1e-6, weightDecay: 0)

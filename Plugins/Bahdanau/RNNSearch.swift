@@ -28,7 +28,6 @@ struct RNNSearchShape {
     var dropout: Float
     /// The paper's init (App. B.1) rather than PyTorch's defaults of each layer.
     var paperInit: Bool
-    var padID: Int
 }
 
 /// What the decoder carries between steps, for B rows.
@@ -133,7 +132,6 @@ final class RNNSearch: Module, TranslationModel {
         precondition(b > 0 && s > 0, "RNNSearch: an empty source batch \(source.shape)")
         let x = source_dropout(source_embedding(source.ids, shape: [b, s]))          // [B, S, E]
         // Packed semantics: the backward direction starts at each sentence's last real word.
-        // (An empty sentence reads one <pad>; attention masks it all and gets zero weights.)
         let (annotations, last) = encoder(x, h0: nil, lengths: source.lengths.map { Swift.max($0, 1) })
         let h = shape.hidden
         let forwardLast = last.slice(axis: 0, 0..<1).reshaped([b, h])               // →h_{T_x}

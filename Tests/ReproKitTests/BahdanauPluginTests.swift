@@ -58,6 +58,25 @@ final class BahdanauPluginTests: XCTestCase {
         XCTAssertEqual(target.decode(target.encode("b3 b12 b0")), "b3 b12 b0")
     }
 
+    /// `repro run bahdanau-length --quick`: RNNsearch and RNNencdec on the toy task with
+    /// sentences of up to 20 tokens, the card's claims judged as recorded, Figure 2 drawn with
+    /// the attention model above the fixed-context one on long sentences.
+    func testQuickLengthStudyJudgesTheClaimsAndDrawsFigure2() throws {
+        let o = try run(["run", "bahdanau-length", "--quick", "--seed", "0"])
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let line = try XCTUnwrap(o.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") }, o.stdout)
+        let folder = URL(fileURLWithPath: String(line.dropFirst("report: ".count))).deletingLastPathComponent()
+        let study = try RunFolder(url: folder).readJSON(StudyOutcome.self, from: "study.json")
+        XCTAssertEqual(Set(study.runs.keys), ["rnnsearch", "rnnencdec"])
+        XCTAssertFalse(study.claims.isEmpty)
+        XCTAssertTrue(study.claims.allSatisfy(\.matchesRecorded), "\(study.claims)")
+        let search = try XCTUnwrap(study.means["rnnsearch"]), encdec = try XCTUnwrap(study.means["rnnencdec"])
+        XCTAssertGreaterThan(search["test_bleu_len_10_19"] ?? 0, encdec["test_bleu_len_10_19"] ?? 100)
+        XCTAssertGreaterThan(search["test_bleu_long_over_short"] ?? 0, encdec["test_bleu_long_over_short"] ?? 1)
+        let figure = try PNGImage(contentsOfFile: folder.appendingPathComponent("figure.png").path)
+        XCTAssertEqual([figure.width, figure.height], [760, 500])
+    }
+
     /// Ctrl-C mid-run, then `repro resume`: the final checkpoint equals an uninterrupted
     /// run's in every tensor (model, Adadelta or Adam state, dropout streams) and in the
     /// tokenizers; so do the evaluations.

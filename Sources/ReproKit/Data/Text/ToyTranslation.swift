@@ -5,6 +5,9 @@ public struct TokenPair: Equatable, Hashable, Sendable {
     /// Token ids of its translation.
     public var target: [Int]
     public init(source: [Int], target: [Int]) { self.source = source; self.target = target }
+    /// The padded length the pair costs in a batch: its source, or its target with
+    /// `<bos>`/`<eos>` (decoder input and target are one longer than the target).
+    public var paddedLength: Int { Swift.max(source.count, target.count + 1) }
 }
 
 /// A generated translation task whose correct output is known exactly, for tests and quick

@@ -22,16 +22,17 @@ public enum DataBench {
             try BPETokenizer(training: sentences, vocabularySize: vocabularySize)
         }
         let encoded = stage("encode", items: train.count, note: "\(train.count) pairs") {
-            train.pairs.map { (source: bpe.encode($0.source), target: bpe.encode($0.target)) }
+            train.pairs.map { TokenPair(source: bpe.encode($0.source), target: bpe.encode($0.target)) }
         }
-        let sampler = try LengthBucketedSampler(lengths: encoded.map { Swift.max($0.source.count, $0.target.count + 1) },
+        let sampler = try LengthBucketedSampler(lengths: encoded.map(\.paddedLength),
                                                 maxTokens: maxTokens, rng: RNG(seed: 0))
         let collator = Seq2SeqCollator(bpe)
         let tokens = try stage("collate an epoch", items: train.count,
                                note: "\(sampler.batches) length-bucketed batches of ≤ \(maxTokens) tokens") {
             var tokens = 0
             for b in 0..<sampler.batches {
-                tokens += try collator.collate(sampler.indices(epoch: 0, batch: b).map { encoded[$0] }).targetTokenCount
+                tokens += try collator.collate(sampler.indices(epoch: 0, batch: b).map { (encoded[$0].source, encoded[$0].target) })
+                    .targetTokenCount
             }
             return tokens
         }

@@ -38,6 +38,9 @@ public struct DecodingOptions: Sendable {
 
     public init(bos: Int, eos: Int, maxLength: @escaping @Sendable (Int) -> Int = { 2 * $0 + 10 },
                 forbidden: [Int] = [], lengthPenalty: Double = 0) {
+        // beamSearch's early stop bounds a live beam's best score by lp(maxLength + 1), which
+        // holds only when the penalty grows with length.
+        precondition(lengthPenalty >= 0, "DecodingOptions: lengthPenalty \(lengthPenalty) must be ≥ 0")
         self.bos = bos; self.eos = eos; self.maxLength = maxLength
         self.forbidden = forbidden; self.lengthPenalty = lengthPenalty
     }

@@ -58,6 +58,14 @@ public struct TranslationData {
             throw DataError.invalid("\(train.name): a split is empty after max_words = \(options.maxWords) and the subsets "
                 + "(train \(train.count), valid \(valid.count), test \(test.count)); raise max_words or the subsets")
         }
+        // An empty sentence has nothing to encode or attend to (a whole batch of them cannot
+        // be run): name the first one instead of failing deep inside the model.
+        for c in [train, valid, test] {
+            if let i = c.pairs.firstIndex(where: { $0.source.allSatisfy(\.isWhitespace) || $0.target.allSatisfy(\.isWhitespace) }) {
+                throw DataError.invalid("\(c.name) \(c.split ?? ""): pair \(c.references[i]) has an empty side; "
+                    + "remove empty lines from the data files")
+            }
+        }
         let source = try tokenizer(options.tokenizer, vocabulary: options.vocabulary, training: train.pairs.map(\.source))
         let target = try tokenizer(options.tokenizer, vocabulary: options.vocabulary, training: train.pairs.map(\.target))
         return TranslationData(train: train, valid: valid, test: test, sourceTokenizer: source, targetTokenizer: target)
@@ -85,7 +93,7 @@ public struct TranslationData {
 
     /// The tokenizer a `serialized` string holds, whichever kind saved it.
     public static func tokenizer(serialized: String) throws -> any Tokenizer {
-        if serialized.hasPrefix("repro-tokenizer word ") { return try WordTokenizer(serialized: serialized) }
+        if serialized.hasPrefix(WordTokenizer.header) { return try WordTokenizer(serialized: serialized) }
         return try BPETokenizer(serialized: serialized)
     }
 

@@ -60,8 +60,9 @@ enum TranslationDrawings {
         for (k, lower) in edges.enumerated() {
             let upper: Int? = k + 1 < edges.count ? edges[k + 1] : nil
             guard let v = last[bucketMetric(lower: lower, upper: upper)] else { continue }
-            let width: Int = (upper ?? lower + 10) - lower
-            points.append((x: Double(lower) + Double(width) / 2, y: v))
+            // The bucket's middle length: words lower…upper−1 (an open last bucket: 10 wide).
+            let last: Int = (upper ?? lower + 10) - 1
+            points.append((x: Double(lower + last) / 2, y: v))
         }
         guard points.count >= 2 else { return nil }
         var plot = LinePlot(title: "BLEU by source sentence length (test)", xLabel: "source words",

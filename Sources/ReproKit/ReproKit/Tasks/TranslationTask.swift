@@ -51,8 +51,7 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
         self.data = data
         self.settings = settings
         collator = Seq2SeqCollator(data.targetTokenizer)
-        // A pair costs by its longer side (+1 for <bos>/<eos>).
-        sampler = try LengthBucketedSampler(lengths: data.trainIDs.map { Swift.max($0.source.count, $0.target.count) + 1 },
+        sampler = try LengthBucketedSampler(lengths: data.trainIDs.map(\.paddedLength),
                                             batchSize: settings.batchSize, rng: rng)
         let perEpoch = sampler.batches
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
@@ -69,8 +68,7 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
     public func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
         let pairs = sampler.indices(epoch: epoch, batch: batch).map { data.trainIDs[$0] }
         let b = try collator.collate(pairs.map { ($0.source, $0.target) })
-        let loss = tokenLoss(b)
-        return StepResult(loss: loss, metrics: ["train_ppl": Double(Foundation.exp(loss.item()))], examples: b.count)
+        return StepResult(loss: tokenLoss(b), examples: b.count)
     }
 
     /// Mean cross-entropy over the batch's real target tokens.
@@ -82,11 +80,12 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
     public func evaluate(at point: RunPoint) throws -> [String: Double] {
         var metrics = try validationLoss()
         if settings.validBLEUSentences > 0 {
+            // Spread over the split (every book), as `ParallelCorpus.limited(to:)` picks.
             let n = Swift.min(settings.validBLEUSentences, data.validIDs.count)
-            let valid = Array(data.validIDs.prefix(n))
-            let hyps = decode(valid.map(\.source), beamSize: 1, forbidden: [])
+            let picked = (0..<n).map { $0 * data.validIDs.count / n }
+            let hyps = decode(picked.map { data.validIDs[$0].source }, beamSize: 1, forbidden: [])
             metrics["valid_bleu"] = try BLEU.corpusScore(hypotheses: hyps.map { text($0) },
-                                                         references: [data.valid.pairs.prefix(n).map(\.target)]).score
+                                                         references: [picked.map { data.valid.pairs[$0].target }]).score
         }
         if point.isFinal { for (k, v) in try testMetrics() { metrics[k] = v } }
         return metrics
@@ -95,9 +94,8 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
     /// Teacher-forced loss and perplexity on the validation split, token-weighted.
     private func validationLoss() throws -> [String: Double] {
         let loss = MeanMetric(name: "valid_loss")
-        let order = data.validIDs.indices.sorted { data.validIDs[$0].source.count < data.validIDs[$1].source.count }
-        for start in stride(from: 0, to: order.count, by: 64) {
-            let pairs = order[start..<Swift.min(start + 64, order.count)].map { data.validIDs[$0] }
+        for chunk in Self.lengthSortedChunks(data.validIDs.map(\.source.count), size: 64) {
+            let pairs = chunk.map { data.validIDs[$0] }
             let b = try collator.collate(pairs.map { ($0.source, $0.target) })
             loss.update(Double(tokenLoss(b).item()), weight: Double(b.targetTokenCount))
         }
@@ -116,10 +114,12 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
         ]
         // The paper's "No UNK": only sentences whose source and reference are all in the
         // shortlists, decoded with <unk> forbidden. Subwords have no unknown words.
-        let unk = data.targetTokenizer.unk
-        let known = data.testIDs.indices.filter { !data.testIDs[$0].source.contains(unk) && !data.testIDs[$0].target.contains(unk) }
+        let known = data.testIDs.indices.filter {
+            !data.testIDs[$0].source.contains(data.sourceTokenizer.unk) && !data.testIDs[$0].target.contains(data.targetTokenizer.unk)
+        }
         if data.sourceTokenizer is WordTokenizer, !known.isEmpty {
-            let clean = decode(known.map { data.testIDs[$0].source }, beamSize: settings.beamSize, forbidden: [unk])
+            let clean = decode(known.map { data.testIDs[$0].source }, beamSize: settings.beamSize,
+                               forbidden: [data.targetTokenizer.unk])
             m["test_bleu_no_unk"] = try BLEU.corpusScore(hypotheses: clean.map { text($0) },
                                                           references: [known.map { references[$0] }]).score
             m["test_no_unk_sentences"] = Double(known.count)
@@ -150,11 +150,8 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
         let t = data.targetTokenizer
         let options = DecodingOptions(bos: t.bos, eos: t.eos, maxLength: settings.maxLength,
                                       forbidden: [t.pad, t.bos] + forbidden, lengthPenalty: settings.lengthPenalty)
-        let order = sources.indices.sorted { sources[$0].count < sources[$1].count }
         var out = [Hypothesis?](repeating: nil, count: sources.count)
-        let chunk = Swift.max(1, 256 / Swift.max(beamSize, 1))
-        for start in stride(from: 0, to: order.count, by: chunk) {
-            let rows = Array(order[start..<Swift.min(start + chunk, order.count)])
+        for rows in Self.lengthSortedChunks(sources.map(\.count), size: Swift.max(1, 256 / Swift.max(beamSize, 1))) {
             let batch = PaddedBatch(rows.map { sources[$0] }, padID: data.sourceTokenizer.pad)
             let hyps = beamSize <= 1 ? greedyDecode(translator, source: batch, options: options)
                 : beamSearch(translator, source: batch, beamSize: beamSize, options: options)
@@ -164,6 +161,13 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
     }
 
     func text(_ h: Hypothesis) -> String { data.targetTokenizer.decode(h.tokens) }
+
+    /// Indices of `lengths` sorted by length, cut into chunks of `size`: batches with little
+    /// padding for evaluation, whose order does not matter.
+    static func lengthSortedChunks(_ lengths: [Int], size: Int) -> [[Int]] {
+        let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        return stride(from: 0, to: order.count, by: size).map { Array(order[$0..<Swift.min($0 + size, order.count)]) }
+    }
 
     public func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
         guard let hyps = lastTest, hyps.count == data.testIDs.count else { return [] }
