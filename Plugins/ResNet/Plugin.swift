@@ -1,3 +1,7 @@
+// Deep Residual Learning for Image Recognition
+// Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun — CVPR 2016, arXiv:1512.03385
+//
+// The model, `CifarResNet` (§4.2), lives in ReproKit's NN: other papers compare against it.
 import ReproKit
 
 /// The experiment config; a card's `config` table and `--set` override these defaults,
@@ -48,7 +52,7 @@ final class ResNetPlugin: PaperPlugin {
 
 func makeTask(_ c: ResNetConfig, _ context: RunContext) throws -> TrainingTask {
     // `ranges` has checked the shortcut (A or B), the schedule and depth ≥ 8.
-    let shortcut: Shortcut = c.shortcut == "B" ? .b : .a
+    let shortcut: ResNetShortcut = c.shortcut == "B" ? .b : .a
     guard (c.depth - 2) % 6 == 0 else {
         throw ConfigError.invalid("depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110), got \(c.depth)")
     }
