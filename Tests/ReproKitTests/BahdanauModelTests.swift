@@ -86,29 +86,13 @@ final class BahdanauModelTests: XCTestCase {
         return (model, batch)
     }
 
-    /// |a − b| ≤ rtol·(|b| + max|b|): relative to the element, with a floor at the tensor's
-    /// own scale (float32 sums of float64-exact terms err relative to their largest term).
-    func assertClose(_ a: Tensor, _ b: GoldenTensor, rtol: Float = 1e-4, _ what: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
-        guard a.count == b.data.count else { return }
-        let scale = b.data.map(abs).max() ?? 0
-        var worst: (Int, Float, Float)? = nil
-        for (i, (x, y)) in zip(a.scalars, b.data).enumerated() where !(abs(x - y) <= rtol * (abs(y) + scale)) {
-            if worst == nil || abs(x - y) > abs(worst!.1 - worst!.2) { worst = (i, x, y) }
-        }
-        if let (i, x, y) = worst {
-            XCTFail("\(what): element \(i) is \(x), PyTorch \(y) (scale \(scale))", file: file, line: line)
-        }
-    }
-
     func testNamesLogitsLossAndGradientsMatchPyTorch() throws {
         XCTAssertEqual(Set(Self.fixture.cases.map(\.name)), ["rnnsearch", "rnnencdec", "rnnsearch_shallow"])
         for c in Self.fixture.cases {
             let (model, batch) = try load(c)
             model.zeroGradAll()
             let logits = model.logits(batch)
-            assertClose(logits, c.logits, "\(c.name) logits")
+            assertMatchesGolden(logits, c.logits, "\(c.name) logits")
             let (b, t) = (batch.count, batch.decoderInput.length)
             let loss = crossEntropy(logits.reshaped([b * t, logits.shape[2]]), targets: batch.decoderTarget)
             XCTAssertEqual(Double(loss.item()), c.loss, accuracy: 1e-5 * c.loss, "\(c.name) loss")
@@ -116,7 +100,7 @@ final class BahdanauModelTests: XCTestCase {
             XCTAssertEqual(Set(c.grads.keys), Set(model.namedParameters().map(\.0)))
             for (name, p) in model.namedParameters() {
                 let g = try XCTUnwrap(p.grad, "\(c.name): no gradient for \(name)")
-                assertClose(g, c.grads[name]!, "\(c.name) grad \(name)")
+                assertMatchesGolden(g, c.grads[name]!, "\(c.name) grad \(name)")
             }
         }
     }
@@ -128,7 +112,7 @@ final class BahdanauModelTests: XCTestCase {
         for c in Self.fixture.cases where c.name == "rnnsearch" || c.name == "rnnsearch_shallow" {
             let (model, batch) = try load(c, extra: ["dropout": .double(0.3)])
             model.eval()
-            assertClose(withNoGrad { model.logits(batch) }, c.logits, "\(c.name) eval logits with dropout 0.3")
+            assertMatchesGolden(withNoGrad { model.logits(batch) }, c.logits, "\(c.name) eval logits with dropout 0.3")
             model.train()
             let first = withNoGrad { model.logits(batch) }.scalars, second = withNoGrad { model.logits(batch) }.scalars
             let off = zip(first, c.logits.data).map { abs($0 - $1) }.max() ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 import ReproKit
 
 /// The golden values written by scripts/golden/make_fixtures.py (PyTorch), read as JSON.
@@ -86,4 +87,23 @@ enum Golden {
     /// All cases of one op; the test fails if the fixture has none (a renamed op must not
     /// silently skip its checks).
     static func cases(_ op: String) -> [GoldenCase] { cases.filter { $0.op == op } }
+}
+
+extension XCTestCase {
+    /// |a − b| ≤ rtol·|b| + scaleFloor·max|b| against a PyTorch golden: relative to the element,
+    /// with a floor at the tensor's own scale (float32 sums of float64-exact terms err relative
+    /// to their largest term). Reports the worst element only.
+    func assertMatchesGolden(_ a: Tensor, _ b: GoldenTensor, rtol: Float = 1e-4, scaleFloor: Float = 1e-4, _ what: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
+        guard a.count == b.data.count else { return }
+        let scale = b.data.map(abs).max() ?? 0
+        var worst: (Int, Float, Float)? = nil
+        for (i, (x, y)) in zip(a.scalars, b.data).enumerated() where !(abs(x - y) <= rtol * abs(y) + scaleFloor * scale) {
+            if worst == nil || abs(x - y) > abs(worst!.1 - worst!.2) { worst = (i, x, y) }
+        }
+        if let (i, x, y) = worst {
+            XCTFail("\(what): element \(i) is \(x), PyTorch \(y) (scale \(scale))", file: file, line: line)
+        }
+    }
 }

@@ -112,8 +112,8 @@ final class TiedParameterTests: XCTestCase {
             try loss.backward()
             opt.step()
             XCTAssertEqual(loss.item(), golden.loss, accuracy: 1e-6, "loss at step \(k + 1)")
-            assertClose(m.embed.weight, golden.weight, "weight after step \(k + 1)")
-            assertClose(m.out.bias!, golden.bias, "bias after step \(k + 1)")
+            assertAbsClose(m.embed.weight, golden.weight, "weight after step \(k + 1)")
+            assertAbsClose(m.out.bias!, golden.bias, "bias after step \(k + 1)")
         }
         XCTAssertTrue(m.out.weight === m.embed.weight, "stepping must not untie")
         XCTAssertEqual(opt.stateDict().tensors.keys.sorted(), ["momentum.embed.weight", "momentum.out.bias"])
@@ -140,7 +140,7 @@ final class TiedParameterTests: XCTestCase {
         XCTAssertEqual(fresh(Self.fixture.ids).scalars, trained(Self.fixture.ids).scalars)
     }
 
-    func assertClose(_ t: Tensor, _ g: GoldenTensor, _ what: String,
+    func assertAbsClose(_ t: Tensor, _ g: GoldenTensor, _ what: String,
                      file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(t.shape, g.shape, what, file: file, line: line)
         for (i, (a, b)) in zip(t.scalars, g.data).enumerated() {

@@ -101,15 +101,6 @@ final class TransformerLayerTests: XCTestCase {
         }
     }
 
-    /// |a − b| ≤ 1e-4·|b| + 1e-5·max|b|: relative per element, with a floor at the tensor's
-    /// scale (float32 sums err relative to their largest term, not to the sum).
-    func assertClose(_ a: Tensor, _ b: GoldenTensor, _ what: String, file: StaticString = #filePath,
-                     line: UInt = #line) {
-        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
-        let scale = b.data.map(abs).max() ?? 0
-        ReproKitTests.assertClose(a.scalars, b.data, rtol: 1e-4, atol: 1e-5 * scale, what, file: file, line: line)
-    }
-
     // MARK: Against PyTorch
 
     func testOutputsWeightsAndGradientsMatchPyTorch() throws {
@@ -127,22 +118,22 @@ final class TransformerLayerTests: XCTestCase {
                 inputs[k] = t
             }
             let r = run(inputs)
-            assertClose(r.output, c.output, "\(c.name) output")
+            assertMatchesGolden(r.output, c.output, scaleFloor: 1e-5, "\(c.name) output")
             XCTAssertEqual(r.weights.count, c.weights.count, "\(c.name): one weight tensor per layer")
             for (l, (w, g)) in zip(r.weights, c.weights).enumerated() {
-                assertClose(w, g, "\(c.name) self-attention weights, layer \(l)")
+                assertMatchesGolden(w, g, scaleFloor: 1e-5, "\(c.name) self-attention weights, layer \(l)")
             }
-            if let g = c.cross_weights { assertClose(try XCTUnwrap(r.cross), g, "\(c.name) cross-attention weights") }
+            if let g = c.cross_weights { assertMatchesGolden(try XCTUnwrap(r.cross), g, scaleFloor: 1e-5, "\(c.name) cross-attention weights") }
 
             try (r.output * c.grad_output.tensor).sum().backward()
             XCTAssertEqual(Set(c.input_grads.keys), Set(inputs.keys))
             for (k, g) in c.input_grads {
-                assertClose(try XCTUnwrap(inputs[k]?.grad, "\(c.name): no gradient for \(k)"), g, "\(c.name) d/d\(k)")
+                assertMatchesGolden(try XCTUnwrap(inputs[k]?.grad, "\(c.name): no gradient for \(k)"), g, scaleFloor: 1e-5, "\(c.name) d/d\(k)")
             }
             XCTAssertEqual(Set(c.param_grads.keys), Set(m.namedParameters().map(\.0)), "\(c.name): gradients")
             for (name, p) in m.namedParameters() {
                 let g = try XCTUnwrap(p.grad, "\(c.name): no gradient for \(name)")
-                assertClose(g, c.param_grads[name]!, "\(c.name) d/d\(name)")
+                assertMatchesGolden(g, c.param_grads[name]!, scaleFloor: 1e-5, "\(c.name) d/d\(name)")
             }
         }
     }
@@ -156,7 +147,7 @@ final class TransformerLayerTests: XCTestCase {
             try load(c, into: m)
             let x = c.inputs["x"]!.tensor
             let plain = withNoGrad { m(x) }
-            if c.key_padding_mask == nil { assertClose(plain, c.output, "\(name) plain call") }
+            if c.key_padding_mask == nil { assertMatchesGolden(plain, c.output, scaleFloor: 1e-5, "\(name) plain call") }
             if let layer = m as? TransformerEncoderLayer {
                 let r = withNoGrad { layer(x, needWeights: false) }
                 XCTAssertEqual(plain.scalars, r.output.scalars)
@@ -179,7 +170,7 @@ final class TransformerLayerTests: XCTestCase {
             try load(c, into: m)
             let inputs = c.inputs.mapValues(\.tensor)
             m.eval()
-            assertClose(withNoGrad { run(inputs).output }, c.output, "\(c.name) eval output with dropout")
+            assertMatchesGolden(withNoGrad { run(inputs).output }, c.output, scaleFloor: 1e-5, "\(c.name) eval output with dropout")
             m.train()
             let first = withNoGrad { run(inputs).output }.scalars, second = withNoGrad { run(inputs).output }.scalars
             let off = zip(first, c.output.data).map { abs($0 - $1) }.max() ?? 0
