@@ -236,6 +236,8 @@ public struct ExperimentRunner {
         var metrics = trainer.lastEval
         for (k, v) in trainer.history.finalTrainingMetrics() { metrics[k] = v }
         for (k, v) in task.summaryMetrics(history: trainer.history) { metrics[k] = v }
+        // A timing, for tables beside accuracy (vit-patch-size); never asserted by a card.
+        if let rate = trainer.trainingThroughput { metrics["train_examples_per_second"] = rate }
         var drawings: [String] = []
         if outcome == .completed {
             drawings = try trainer.draw(in: folder.url, final: true)

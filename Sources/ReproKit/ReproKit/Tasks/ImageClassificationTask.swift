@@ -57,23 +57,29 @@ public final class ImageClassificationTask: TrainingTask {
     public let trainEvalSubset: Int
     /// The conv weight drawn as `filters.png` (e.g. "conv1.weight"), if any.
     public let filtersParameter: String?
+    /// A paper's own drawings (ViT's attention maps), made after the standard ones into the
+    /// same folder; returns the file names it wrote.
+    public let paperDrawings: ((_ folder: URL, _ data: ImageClassificationData) throws -> [String])?
 
     /// `plan` is completed with the number of batches per epoch; `schedule` receives the total
     /// number of steps.
     public init(model: Module, data: ImageClassificationData, epochs: Int, optimizer: OptimizerSpec,
                 schedule: (_ totalSteps: Int) -> LRSchedule, decayNormsAndBiases: Bool = true,
-                evalEvery: Int? = nil, logEvery: Int? = nil, trainErrorThresholds: [Double] = [],
-                trainEvalSubset: Int = 0, filtersParameter: String? = nil, rng: RNG) throws {
+                clipNorm: Float? = nil, evalEvery: Int? = nil, logEvery: Int? = nil, trainErrorThresholds: [Double] = [],
+                trainEvalSubset: Int = 0, filtersParameter: String? = nil,
+                paperDrawings: ((_ folder: URL, _ data: ImageClassificationData) throws -> [String])? = nil,
+                rng: RNG) throws {
         self.model = model
         self.data = data
         self.trainErrorThresholds = trainErrorThresholds
         self.trainEvalSubset = Swift.min(trainEvalSubset, data.train.count)
         self.filtersParameter = filtersParameter
+        self.paperDrawings = paperDrawings
         sampler = try EpochSampler(count: data.train.count, batchSize: data.batchSize, rng: rng)
         let perEpoch = sampler.batches
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
                             schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,
-                            evalEvery: evalEvery, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
+                            clipNorm: clipNorm, evalEvery: evalEvery, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
                             bestMetric: "test_accuracy")
     }
 
@@ -173,6 +179,7 @@ public final class ImageClassificationTask: TrainingTask {
             try grid.write(to: folder.appendingPathComponent("misclassified.png").path)
             files.append("misclassified.png")
         }
+        if let paperDrawings { files += try paperDrawings(folder, data) }
         return files
     }
 }

@@ -21,6 +21,12 @@ public final class Trainer {
     public private(set) var lastEval: [String: Double] = [:]
     /// Examples in the last training step (for rates).
     public private(set) var lastStepExamples = 0
+    /// Training examples per second of this session's steps (forward, backward, update;
+    /// evaluations and checkpoints excluded), nil before the first step.
+    public var trainingThroughput: Double? {
+        stepSeconds > 0 ? Double(stepExamples) / stepSeconds : nil
+    }
+    private var stepSeconds = 0.0, stepExamples = 0
     /// Why the run stopped, once it has.
     public private(set) var outcome: TrainerOutcome?
 
@@ -179,6 +185,7 @@ public final class Trainer {
             if firstStep == 0 { for c in callbacks { try c.epochStart(self, epoch: epoch) } }
             for index in firstStep..<perEpoch {
                 let taken: (metrics: [String: Double], examples: Int)
+                let started = DispatchTime.now().uptimeNanoseconds
                 do {
                     taken = try takeStep(epoch: epoch, index: index)
                 } catch let d as TrainingStep.Diverged {
@@ -188,6 +195,8 @@ public final class Trainer {
                 }
                 step += 1
                 lastStepExamples = taken.examples
+                stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+                stepExamples += taken.examples
                 pending.add(taken.metrics)
                 for c in callbacks { try c.stepEnd(self, metrics: taken.metrics) }
                 let lastOfEpoch = index == perEpoch - 1
