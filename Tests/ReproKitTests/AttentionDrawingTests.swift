@@ -102,10 +102,177 @@ final class AttentionDrawingTests: XCTestCase {
         XCTAssertEqual(perHead[0, 1, 1, 2], values[t * t + 1 + 5])
     }
 
+    // MARK: Attention over images
+
+    /// Image pixel (x, y) of image i: varies along both axes, so "the image shows" is testable.
+    private func testImages(n: Int, h: Int, w: Int) -> [Float] {
+        var v = [Float](repeating: 0, count: n * h * w)
+        for i in 0..<n { for y in 0..<h { for x in 0..<w {
+            v[(i * h + y) * w + x] = Float((x * 3 + y * 5 + i * 7) % 17) / 16
+        } } }
+        return v
+    }
+
+    func testOverlayShowsTheImageUnderTheMapAndTheColormapAtItsMax() throws {
+        let n = 2, h = 8, w = 8, scale = 3
+        let pixels = testImages(n: n, h: h, w: w)
+        // 2×2 maps: 0 top left, max bottom right. Image 1's map is 3 times larger: each map is
+        // scaled by its own max, so both draw the same colours.
+        let cells: [Float] = [0, 0.2, 0.5, 1]
+        let map = Tensor(cells + cells.map { $0 * 3 }, shape: [n, 2, 2])
+        let overlay = try AttentionOverlay(images: Tensor(pixels, shape: [n, 1, h, w]), maps: [.init("rollout", map)],
+                                           title: "test", scale: scale, normalize: .range(0, 1), alpha: 0.5)
+        try overlay.canvas.write(to: dir + "/overlay.png")
+        let back = Canvas(try PNGImage(contentsOfFile: dir + "/overlay.png"))
+        XCTAssertEqual(back, overlay.canvas)
+
+        let viridis = Colormap.viridis.table
+        // What the documentation promises: round((1 − α)·gray + α·colour), α = 0.5.
+        func blend(_ g: UInt8, _ c: RGB) -> RGB {
+            func ch(_ c: UInt8) -> UInt8 { UInt8((0.5 * Double(g) + 0.5 * Double(c)).rounded()) }
+            return RGB(ch(c.r), ch(c.g), ch(c.b))
+        }
+        for i in 0..<n {
+            let imageTile = overlay.imageTiles[i], tile = overlay.mapTiles[i][0]
+            var underZero = Set<UInt8>()
+            for y in 0..<h * scale {
+                for x in 0..<w * scale {
+                    let g = UInt8((pixels[(i * h + y / scale) * w + x / scale] * 255).rounded())
+                    XCTAssertEqual(back[imageTile.x + x, imageTile.y + y], RGB(g, g, g))
+                    // Map cell (row, col) covers 4×4 image pixels (nearest upsampling).
+                    let cell = (y / scale / 4) * 2 + x / scale / 4
+                    let want = blend(g, viridis[Int((Double(cells[cell]) * 255).rounded())])
+                    XCTAssertEqual(back[tile.x + x, tile.y + y], want, "image \(i), pixel (\(x), \(y))")
+                    if cell == 0 { underZero.insert(back[tile.x + x, tile.y + y].g) }
+                }
+            }
+            // Where the attention is 0 the picture still changes with the image under it.
+            XCTAssertGreaterThan(underZero.count, 8, "image \(i): the image must show under zero attention")
+            // The max end is the colormap's top colour (yellow) over the image.
+            let g = UInt8((pixels[(i * h + 7) * w + 7] * 255).rounded())
+            XCTAssertEqual(back[tile.maxX - 1, tile.maxY - 1], blend(g, viridis[255]))
+        }
+    }
+
+    func testOverlayOfAColourImageUsesItsGrayLevels() throws {
+        // One pure red 4×4 image, one map with a single hot cell.
+        var rgb = [Float](repeating: 0, count: 3 * 16)
+        for k in 0..<16 { rgb[k] = 1 }
+        let map = Tensor([0, 0, 0, 2], shape: [1, 2, 2])
+        let overlay = try AttentionOverlay(images: Tensor(rgb, shape: [1, 3, 4, 4]), maps: [.init("m", map)],
+                                           scale: 2, normalize: .range(0, 1), colormap: .gray, alpha: 0.25)
+        try overlay.canvas.write(to: dir + "/rgb.png")
+        let back = Canvas(try PNGImage(contentsOfFile: dir + "/rgb.png"))
+        let image = overlay.imageTiles[0], tile = overlay.mapTiles[0][0]
+        XCTAssertEqual(back[image.x, image.y], RGB(255, 0, 0), "the image column keeps its colours")
+        // Red's luminance (Rec. 709): 0.2126 · 255 ≈ 54; under 0 the gray map's black at 25%.
+        let g = 0.2126 * 255
+        let low = UInt8((0.75 * g.rounded()).rounded()), high = UInt8((0.75 * g.rounded() + 0.25 * 255).rounded())
+        XCTAssertEqual(back[tile.x, tile.y], RGB(low, low, low))
+        XCTAssertEqual(back[tile.maxX - 1, tile.maxY - 1], RGB(high, high, high))
+    }
+
+    func testOverlayGridHasARowPerImageAndAColumnPerMap() throws {
+        let h = 6, w = 5, scale = 4
+        func draw(n: Int, m: Int) throws -> (AttentionOverlay, PNGImage) {
+            let images = Tensor(testImages(n: n, h: h, w: w), shape: [n, 1, h, w])
+            let maps = (0..<m).map { k in
+                AttentionOverlay.Map("head \(k + 1)", Tensor((0..<(n * 9)).map { Float(($0 * (k + 2)) % 5) }, shape: [n, 3, 3]))
+            }
+            let o = try AttentionOverlay(images: images, maps: maps, labels: (0..<n).map { "img \($0)" },
+                                         title: "attention", scale: scale)
+            try o.canvas.write(to: dir + "/grid-\(n)-\(m).png")
+            return (o, try PNGImage(contentsOfFile: dir + "/grid-\(n)-\(m).png"))
+        }
+        let (o, file) = try draw(n: 3, m: 4)
+        XCTAssertEqual(file.width, o.canvas.width)
+        XCTAssertEqual(file.height, o.canvas.height)
+        XCTAssertEqual(o.imageTiles.count, 3)
+        XCTAssertEqual(o.mapTiles.count, 3)
+        var all: [PixelRect] = []
+        for i in 0..<3 {
+            XCTAssertEqual(o.mapTiles[i].count, 4)
+            for tile in [o.imageTiles[i]] + o.mapTiles[i] {
+                XCTAssertEqual(tile.width, w * scale)
+                XCTAssertEqual(tile.height, h * scale)
+                XCTAssertEqual(tile.y, o.imageTiles[i].y, "a row's tiles share their top")
+                XCTAssertTrue(tile.x >= 0 && tile.maxX <= file.width && tile.maxY <= file.height)
+                all.append(tile)
+            }
+            for m in 0..<4 {
+                XCTAssertGreaterThan(o.mapTiles[i][m].x, (m == 0 ? o.imageTiles[i] : o.mapTiles[i][m - 1]).maxX)
+            }
+            if i > 0 { XCTAssertGreaterThan(o.imageTiles[i].y, o.imageTiles[i - 1].maxY) }
+        }
+        for a in 0..<all.count { for b in a + 1..<all.count { XCTAssertFalse(overlaps(all[a], all[b])) } }
+        let canvas = Canvas(file)
+        // Column headers above the first row, a caption under each image, the colour bar
+        // below the grid running from the colormap's low end to its high end.
+        for tile in [o.imageTiles[0]] + o.mapTiles[0] {
+            XCTAssertTrue(hasInk(canvas, in: PixelRect(x: tile.x, y: tile.y - 18, width: tile.width, height: 16)))
+        }
+        XCTAssertTrue(hasInk(canvas, in: PixelRect(x: o.imageTiles[1].x, y: o.imageTiles[1].maxY,
+                                                   width: o.imageTiles[1].width, height: 12)))
+        let bar = o.colorbarRect
+        XCTAssertGreaterThan(bar.y, o.imageTiles[2].maxY)
+        XCTAssertLessThanOrEqual(viridisIndex(canvas[bar.x + 1, Int(bar.midY)]) ?? 999, 5)
+        XCTAssertGreaterThanOrEqual(viridisIndex(canvas[bar.maxX - 2, Int(bar.midY)]) ?? -1, 250)
+        XCTAssertTrue(hasInk(canvas, in: PixelRect(x: 0, y: bar.maxY, width: canvas.width, height: canvas.height - bar.maxY)),
+                      "tick labels and the legend under the bar")
+
+        // One more map adds exactly one tile and a gap to the width; one more image, a row.
+        let (wider, _) = try draw(n: 3, m: 5)
+        XCTAssertEqual(wider.mapTiles[0][4].x - wider.mapTiles[0][3].x, o.mapTiles[0][3].x - o.mapTiles[0][2].x)
+        XCTAssertEqual(wider.mapTiles[0][4].maxX - wider.imageTiles[0].x,
+                       o.mapTiles[0][3].maxX - o.imageTiles[0].x + (o.mapTiles[0][3].x - o.mapTiles[0][2].x))
+        let (taller, _) = try draw(n: 4, m: 4)
+        XCTAssertEqual(taller.canvas.height - o.canvas.height, o.imageTiles[1].y - o.imageTiles[0].y)
+    }
+
+    func testBilinearAndNearestUpsamplingOfAMap() throws {
+        // A 1×2 map [0, 1] over an 8-pixel-wide image, drawn opaque in gray: pixels read
+        // the upsampled values. Bilinear samples pixel centres, edges clamped, as PyTorch's
+        // interpolate(mode: "bilinear", align_corners: false).
+        let images = Tensor([Float](repeating: 0.5, count: 8), shape: [1, 1, 1, 8])
+        let map = Tensor([0, 1], shape: [1, 1, 2])
+        let cases: [(MapUpsampling, [Double])] = [(.bilinear, [0, 0, 0.125, 0.375, 0.625, 0.875, 1, 1]),
+                                                   (.nearest, [0, 0, 0, 0, 1, 1, 1, 1])]
+        for (mode, want) in cases {
+            let o = try AttentionOverlay(images: images, maps: [.init("m", map)], scale: 1, colormap: .gray,
+                                         alpha: 1, upsampling: mode)
+            try o.canvas.write(to: dir + "/up.png")
+            let back = Canvas(try PNGImage(contentsOfFile: dir + "/up.png"))
+            let tile = o.mapTiles[0][0]
+            let got = (0..<8).map { back[tile.x + $0, tile.y].r }
+            XCTAssertEqual(got, want.map { UInt8(($0 * 255).rounded()) }, "\(mode)")
+        }
+    }
+
     // MARK: helpers
 
     private func assertClose(_ got: [Float], _ want: [Double], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(got.count, want.count, file: file, line: line)
         for (g, w) in zip(got, want) { XCTAssertEqual(Double(g), w, accuracy: 1e-6, "\(got) vs \(want)", file: file, line: line) }
+    }
+
+    private func viridisIndex(_ color: RGB) -> Int? { Colormap.viridis.table.firstIndex(of: color) }
+
+    /// The colours inside `r` (clipped to the canvas), cut out with `Canvas.draw`.
+    private func pixels(_ canvas: Canvas, in r: PixelRect) -> [RGB] {
+        let x0 = max(0, r.x), y0 = max(0, r.y)
+        let x1 = min(canvas.width, r.maxX), y1 = min(canvas.height, r.maxY)
+        guard x0 < x1, y0 < y1 else { return [] }
+        var crop = Canvas(width: x1 - x0, height: y1 - y0)
+        crop.draw(canvas, x: -x0, y: -y0)
+        let p = crop.pixels
+        return stride(from: 0, to: p.count, by: 3).map { RGB(p[$0], p[$0 + 1], p[$0 + 2]) }
+    }
+
+    private func hasInk(_ canvas: Canvas, in r: PixelRect) -> Bool {
+        pixels(canvas, in: r).contains { $0.luminance < 0.5 }
+    }
+
+    private func overlaps(_ a: PixelRect, _ b: PixelRect) -> Bool {
+        a.x < b.maxX && b.x < a.maxX && a.y < b.maxY && b.y < a.maxY
     }
 }
