@@ -248,6 +248,147 @@ final class AttentionDrawingTests: XCTestCase {
         }
     }
 
+    // MARK: Position-embedding similarity
+
+    func testPositionSimilarityOfOrthogonalEmbeddingsIsBrightOnlyAtItsOwnPatch() throws {
+        let gh = 2, gw = 3, p = gh * gw
+        // One-hot rows of different lengths: cosine ignores the length.
+        var e = [Float](repeating: 0, count: p * p)
+        for k in 0..<p { e[k * p + k] = Float(k + 1) }
+        let fig = try PositionSimilarity(Tensor(e, shape: [p, p]), gridHeight: gh, gridWidth: gw)
+        try fig.canvas.write(to: dir + "/pos.png")
+        let file = try PNGImage(contentsOfFile: dir + "/pos.png")
+        XCTAssertEqual(file.width, fig.canvas.width)
+        XCTAssertEqual(file.height, fig.canvas.height)
+        let back = Canvas(file)
+        XCTAssertEqual(fig.tiles.count, p)
+        let top = Colormap.viridis.table[255], zero = Colormap.viridis.table[128]  // cos 0: the middle of −1…1
+        for r in 0..<gh {
+            for c in 0..<gw {
+                XCTAssertEqual(fig.tiles[r * gw + c].width, gw * fig.cellSize)
+                XCTAssertEqual(fig.tiles[r * gw + c].height, gh * fig.cellSize)
+                for i in 0..<gh {
+                    for j in 0..<gw {
+                        let cell = fig.cellRect(tileRow: r, tileCol: c, i: i, j: j)
+                        let color = back[cell.x + cell.width / 2, cell.y + cell.height / 2]
+                        XCTAssertEqual(color, (i, j) == (r, c) ? top : zero, "tile (\(r), \(c)), cell (\(i), \(j))")
+                    }
+                }
+            }
+        }
+        // Axis labels left of and below the grid, the colour bar to its right.
+        let grid = PixelRect(x: fig.tiles[0].x, y: fig.tiles[0].y, width: fig.tiles[p - 1].maxX - fig.tiles[0].x,
+                             height: fig.tiles[p - 1].maxY - fig.tiles[0].y)
+        XCTAssertTrue(hasInk(back, in: PixelRect(x: 0, y: grid.y, width: grid.x, height: grid.height)))
+        XCTAssertTrue(hasInk(back, in: PixelRect(x: grid.x, y: grid.maxY, width: grid.width, height: back.height - grid.maxY)))
+        let right = pixels(back, in: PixelRect(x: grid.maxX + 1, y: grid.y, width: back.width - grid.maxX - 1, height: grid.height))
+        let shades = right.compactMap(viridisIndex)
+        XCTAssertTrue(shades.contains { $0 >= 250 } && shades.contains { $0 <= 5 }, "a colour bar from −1 to 1")
+    }
+
+    func testPositionSimilarityColoursFollowKnownCosines() throws {
+        // Unit vectors at 60° steps: cos((i − j) · 60°) ∈ {1, ½, −½, −1}.
+        let gh = 2, gw = 3, p = gh * gw
+        let e = (0..<p).flatMap { k -> [Float] in
+            let a = Double(k) * Double.pi / 3
+            return [Float(cos(a)), Float(sin(a))]
+        }
+        let fig = try PositionSimilarity(Tensor(e, shape: [p, 2]), gridHeight: gh, gridWidth: gw, cellSize: 5)
+        try fig.canvas.write(to: dir + "/cos.png")
+        let back = Canvas(try PNGImage(contentsOfFile: dir + "/cos.png"))
+        for a in 0..<p {
+            for b in 0..<p {
+                let want = cos(Double(a - b) * Double.pi / 3)
+                XCTAssertEqual(Double(fig.similarities[a, b]), want, accuracy: 1e-6)
+                let cell = fig.cellRect(tileRow: a / gw, tileCol: a % gw, i: b / gw, j: b % gw)
+                let index = Int(((want + 1) / 2 * 255).rounded())
+                XCTAssertEqual(back[cell.x + 2, cell.y + 2], Colormap.viridis.table[index], "patch \(a) vs \(b)")
+            }
+        }
+        XCTAssertEqual(fig.cellSize, 5)
+    }
+
+    func testZeroEmbeddingIsDrawnGray() throws {
+        let fig = try PositionSimilarity(Tensor([1, 0, 0, 0], shape: [2, 2]), gridHeight: 1, gridWidth: 2)
+        let cell = fig.cellRect(tileRow: 0, tileCol: 0, i: 0, j: 1)
+        XCTAssertTrue(fig.similarities[0, 1].isNaN)
+        XCTAssertEqual(fig.canvas[cell.x + 1, cell.y + 1], .lightGray)
+        let own = fig.cellRect(tileRow: 0, tileCol: 0, i: 0, j: 0)
+        XCTAssertEqual(fig.canvas[own.x + 1, own.y + 1], Colormap.viridis.table[255])
+    }
+
+    // MARK: Pictures for people
+
+    /// A ViT-like figure set on synthetic data, to look at: set REPRO_DRAWING_EXAMPLES=DIR to
+    /// keep them.
+    func testExamplePicturesAreWritten() throws {
+        let out = ProcessInfo.processInfo.environment["REPRO_DRAWING_EXAMPLES"] ?? dir!
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+
+        // Four 28×28 "garments": rings and bars, values in 0...1.
+        let n = 4, side = 28, g = 7, t = 1 + g * g
+        var imgs = [Float](repeating: 0, count: n * side * side)
+        for i in 0..<n { for y in 0..<side { for x in 0..<side {
+            let dx = Float(x - 14), dy = Float(y - 14)
+            let ring = max(0, 1 - abs((dx * dx + dy * dy).squareRoot() - Float(5 + 2 * i)) / 2.5)
+            let bar = abs(dx + Float(i - 2) * 3) < 2 && abs(dy) < 10 ? Float(0.8) : 0
+            imgs[(i * side + y) * side + x] = max(ring, bar)
+        } } }
+        // Attention that favours bright patches near a head-specific spot, 4 heads, 3 layers.
+        func layer(_ l: Int) -> Tensor {
+            let heads = 4
+            var a = [Float](repeating: 0, count: n * heads * t * t)
+            for i in 0..<n { for h in 0..<heads { for q in 0..<t {
+                var row = [Float](repeating: 0, count: t)
+                for k in 0..<t {
+                    guard k > 0 else { row[k] = 1; continue }
+                    let py = (k - 1) / g, px = (k - 1) % g
+                    var bright: Float = 0
+                    for y in py * 4..<py * 4 + 4 { for x in px * 4..<px * 4 + 4 { bright += imgs[(i * side + y) * side + x] } }
+                    let cy = Float(1 + (h / 2) * 4), cx = Float(1 + (h % 2) * 4)
+                    let d = (Float(py) - cy) * (Float(py) - cy) + (Float(px) - cx) * (Float(px) - cx)
+                    row[k] = exp(bright / 4 - d / Float(4 + 2 * l))
+                }
+                let s = row.reduce(0, +)
+                for k in 0..<t { a[((i * heads + h) * t + q) * t + k] = row[k] / s }
+            } } }
+            return Tensor(a, shape: [n, heads, t, t])
+        }
+        let layers = (0..<3).map(layer)
+        let maps = AttentionOverlay.Map.heads(classTokenAttentionMaps(layers[2], gridHeight: g, gridWidth: g))
+            + [.init("rollout", classTokenAttentionMaps(attentionRollout(layers), gridHeight: g, gridWidth: g))]
+        let names = ["Bag", "Sneaker", "T-shirt/top", "Ankle boot"]
+        try attentionOverlay(images: Tensor(imgs, shape: [n, 1, side, side]), maps: maps, labels: names,
+                             title: "Class-token attention, last layer, and attention rollout",
+                             scale: 4, normalize: .range(0, 1))
+            .write(to: out + "/vit_attention.png")
+        try attentionOverlay(images: Tensor(Array(imgs.prefix(side * side)), shape: [1, 1, side, side]),
+                             maps: [.init("rollout", Tensor(Array(maps[4].values.scalars.prefix(g * g)), shape: [1, g, g]))],
+                             title: "Rollout, bilinear", scale: 4, normalize: .range(0, 1), upsampling: .bilinear)
+            .write(to: out + "/vit_attention_one.png")
+
+        // Embeddings like a trained ViT's: waves over the patch's row and over its column (a
+        // period longer than the grid, so far-apart patches point apart), plus a little noise.
+        let d = 12
+        var pos = [Float](repeating: 0, count: g * g * d)
+        var rng = SystemRandomNumberGenerator()
+        for r in 0..<g { for c in 0..<g { for f in 1...3 {
+            let (a, b) = (Float.pi * Float(f * r) / Float(g), Float.pi * Float(f * c) / Float(g))
+            let q = (r * g + c) * d + (f - 1) * 4
+            for (k, v) in [cos(a), sin(a), cos(b), sin(b)].enumerated() {
+                pos[q + k] = v / Float(f) + Float.random(in: -0.05...0.05, using: &rng)
+            }
+        } } }
+        try positionSimilarity(Tensor(pos, shape: [g * g, d]), gridHeight: g, gridWidth: g)
+            .write(to: out + "/vit_position_similarity.png")
+
+        for name in ["vit_attention", "vit_attention_one", "vit_position_similarity"] {
+            let image = try PNGImage(contentsOfFile: out + "/\(name).png")
+            XCTAssertEqual(image.format, .rgb)
+            XCTAssertGreaterThan(image.width, 100)
+        }
+    }
+
     // MARK: helpers
 
     private func assertClose(_ got: [Float], _ want: [Double], file: StaticString = #filePath, line: UInt = #line) {
