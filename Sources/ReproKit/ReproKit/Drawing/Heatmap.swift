@@ -59,7 +59,7 @@ public struct Heatmap {
             cell = min(max(cell, widest + 8, 20), 90)
         }
         let labelSize = min(12, max(7, Double(cell) * 0.75))
-        let axisSize = 13.0, titleSize = 15.0, tickSize = 11.0
+        let axisSize = 13.0, titleSize = 15.0
         let labelLine = font.lineMetrics(size: labelSize)
         let labelH = labelLine.ascent + labelLine.descent
         let axisLine = font.lineMetrics(size: axisSize)
@@ -70,16 +70,13 @@ public struct Heatmap {
         let colVertical = colLabelW > cell - 2
         let colLabelH = colLabels == nil ? 0 : colVertical ? colLabelW : labelH
 
-        let barTicks = Ticks.linear(Double(lo), Double(hi), target: max(2, rows * cell / 60))
-        let barStep = barTicks.count > 1 ? barTicks[1] - barTicks[0] : Double(hi - lo)
-        let barLabels = barTicks.map { Ticks.label($0, step: barStep) }
-        let barLabelW = barLabels.map { font.measure($0, size: tickSize) }.max() ?? 0
+        let bar = ColorBar(low: Double(lo), high: Double(hi), length: rows * cell, font: font)
 
         let pad = 12
         let titleH = title.map { _ in font.lineMetrics(size: titleSize) }.map { $0.ascent + $0.descent + 8 } ?? 0
         let left = pad + (yLabel == nil ? 0 : axisH + 8) + (rowLabels == nil ? 0 : rowLabelW + 6)
         let matrixW = cols * cell, matrixH = rows * cell
-        let barW = colorbar ? 16 + 14 + 5 + barLabelW : 0
+        let barW = colorbar ? 16 + bar.breadth : 0
         let contentW = left + matrixW + barW + pad
         let titleW = title.map { font.measure($0, size: titleSize) + 2 * pad } ?? 0
         let shift = max(0, (titleW - contentW) / 2)
@@ -137,19 +134,8 @@ public struct Heatmap {
                                 align: .center, baseline: .top, font: font)
         }
         if colorbar {
-            let bar = PixelRect(x: matrix.maxX + 16, y: my, width: 14, height: matrixH)
-            for y in 0..<bar.height {
-                let t = 1 - (Double(y) + 0.5) / Double(bar.height)
-                canvas.fillRect(PixelRect(x: bar.x, y: bar.y + y, width: bar.width, height: 1), colormap.color(t))
-            }
-            canvas.strokeRect(bar, .gray)
-            for (tick, label) in zip(barTicks, barLabels) {
-                let y = Double(bar.maxY) - (tick - Double(lo)) / Double(hi - lo) * Double(bar.height)
-                let yi = min(bar.maxY - 1, Int(y))
-                canvas.fillRect(PixelRect(x: bar.maxX, y: yi, width: 3, height: 1), .gray)
-                try canvas.drawText(label, x: Double(bar.maxX + 5), y: y, size: tickSize,
-                                    align: .left, baseline: .middle, font: font)
-            }
+            try bar.draw(on: &canvas, strip: PixelRect(x: matrix.maxX + 16, y: my, width: ColorBar.thickness,
+                                                       height: matrixH), colormap: colormap)
         }
         self.canvas = canvas
         self.matrixRect = matrix
