@@ -86,10 +86,14 @@ final class LifecycleTests: XCTestCase {
     final class PointsTask: TrainingTask {
         let inner = ToyTask(seed: 1)
         var evaluated: [RunPoint] = [], drawn: [RunPoint] = []
+        let evalEvery: Int?, evalEveryEpochs: Int
+        init(evalEvery: Int? = 10, evalEveryEpochs: Int = 1) {
+            self.evalEvery = evalEvery; self.evalEveryEpochs = evalEveryEpochs
+        }
         var model: Module { inner.model }
         var plan: TrainingPlan {
             var p = inner.plan
-            p.evalEvery = 10; p.drawEvery = 20
+            p.evalEvery = evalEvery; p.evalEveryEpochs = evalEveryEpochs; p.drawEvery = 20
             return p
         }
         func trainingLoss(epoch: Int, batch: Int) throws -> StepResult { try inner.trainingLoss(epoch: epoch, batch: batch) }
@@ -126,6 +130,14 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(mid.every(10)); XCTAssertFalse(mid.every(15))
         XCTAssertFalse(mid.every(nil)); XCTAssertFalse(mid.every(0))
         XCTAssertTrue(RunPoint(step: 45, epoch: 2, totalSteps: 45, isFinal: true).every(nil))
+    }
+
+    /// Evaluating every second epoch of three: after epoch 2 and, always, after the last.
+    func testEvaluationEveryFewEpochsStillEndsWithTheFinalOne() throws {
+        let task = PointsTask(evalEvery: nil, evalEveryEpochs: 2)
+        XCTAssertEqual(try Trainer(task: task).run(), .completed)
+        XCTAssertEqual(task.evaluated.map(\.step), [30, 45])
+        XCTAssertEqual(task.evaluated.map(\.isFinal), [false, true])
     }
 
     /// State beyond the model: a running average of fc2's weight folded in after every step,

@@ -18,6 +18,9 @@ public struct TrainingPlan {
     public var accumulation: Int
     /// Evaluate every this many steps, besides the end of each epoch.
     public var evalEvery: Int?
+    /// Evaluate at the end of every this many epochs (and always after the last): a run of
+    /// many short epochs (a small data set) need not evaluate after each.
+    public var evalEveryEpochs: Int
     /// Call the task's `draw` every this many steps during training, besides the end.
     public var drawEvery: Int?
     /// Log training metrics every this many steps.
@@ -31,7 +34,7 @@ public struct TrainingPlan {
 
     public init(epochs: Int, batchesPerEpoch: Int, optimizer: OptimizerSpec, schedule: LRSchedule,
                 decayNormsAndBiases: Bool = true, clipNorm: Float? = nil, accumulation: Int = 1,
-                evalEvery: Int? = nil, drawEvery: Int? = nil, logEvery: Int = 10,
+                evalEvery: Int? = nil, evalEveryEpochs: Int = 1, drawEvery: Int? = nil, logEvery: Int = 10,
                 bestMetric: String? = nil, metricKinds: [String: MetricKind] = [:]) {
         self.epochs = epochs
         self.batchesPerEpoch = batchesPerEpoch
@@ -41,6 +44,7 @@ public struct TrainingPlan {
         self.clipNorm = clipNorm
         self.accumulation = accumulation
         self.evalEvery = evalEvery
+        self.evalEveryEpochs = Swift.max(evalEveryEpochs, 1)
         self.drawEvery = drawEvery
         self.logEvery = logEvery
         self.bestMetric = bestMetric

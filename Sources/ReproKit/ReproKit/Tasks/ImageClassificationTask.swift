@@ -65,7 +65,8 @@ public final class ImageClassificationTask: TrainingTask {
     /// number of steps.
     public init(model: Module, data: ImageClassificationData, epochs: Int, optimizer: OptimizerSpec,
                 schedule: (_ totalSteps: Int) -> LRSchedule, decayNormsAndBiases: Bool = true,
-                clipNorm: Float? = nil, evalEvery: Int? = nil, logEvery: Int? = nil, trainErrorThresholds: [Double] = [],
+                clipNorm: Float? = nil, evalEvery: Int? = nil, evalEveryEpochs: Int = 1, logEvery: Int? = nil,
+                trainErrorThresholds: [Double] = [],
                 trainEvalSubset: Int = 0, filtersParameter: String? = nil,
                 paperDrawings: ((_ folder: URL, _ data: ImageClassificationData) throws -> [String])? = nil,
                 rng: RNG) throws {
@@ -79,7 +80,7 @@ public final class ImageClassificationTask: TrainingTask {
         let perEpoch = sampler.batches
         plan = TrainingPlan(epochs: epochs, batchesPerEpoch: perEpoch, optimizer: optimizer,
                             schedule: schedule(epochs * perEpoch), decayNormsAndBiases: decayNormsAndBiases,
-                            clipNorm: clipNorm, evalEvery: evalEvery, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
+                            clipNorm: clipNorm, evalEvery: evalEvery, evalEveryEpochs: evalEveryEpochs, logEvery: logEvery ?? Swift.max(1, Swift.min(20, perEpoch / 10)),
                             bestMetric: "test_accuracy")
     }
 

@@ -216,7 +216,8 @@ public final class Trainer {
                     break epochLoop
                 }
             }
-            try evaluate(final: epoch == plan.epochs - 1)
+            let lastEpoch = epoch == plan.epochs - 1
+            if lastEpoch || (epoch + 1) % Swift.max(plan.evalEveryEpochs, 1) == 0 { try evaluate(final: lastEpoch) }
             epoch += 1
             for c in callbacks { try c.epochEnd(self, epoch: epoch - 1) }
             if Interrupt.requested && epoch < plan.epochs {
