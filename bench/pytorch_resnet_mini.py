@@ -30,11 +30,17 @@ def idx(name, offset):
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
-def load():
+def raw():
+    """Debian's Fashion-MNIST as tensors: train images (pixels in 0...1) and labels, test ones."""
     x = torch.from_numpy(idx("train-images-idx3-ubyte.gz", 16).astype(np.float32) / 255).view(-1, 1, 28, 28)
     y = torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64))
     tx = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz", 16).astype(np.float32) / 255).view(-1, 1, 28, 28)
     ty = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+    return x, y, tx, ty
+
+
+def load():
+    x, y, tx, ty = raw()
     mean, sd = x.mean(), x.std()
     return (x - mean) / sd, y, (tx - mean) / sd, ty
 

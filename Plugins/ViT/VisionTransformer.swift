@@ -1,0 +1,89 @@
+// An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale.
+// Alexey Dosovitskiy, Lucas Beyer, Alexander Kolesnikov, Dirk Weissenborn, Xiaohua Zhai,
+// Thomas Unterthiner, Mostafa Dehghani, Matthias Minderer, Georg Heigold, Sylvain Gelly,
+// Jakob Uszkoreit, Neil Houlsby. ICLR 2021. arXiv:2010.11929.
+//
+// §3.1: the image is cut into N = HW/P² patches, each flattened and linearly projected (a
+// P×P convolution with stride P is exactly that), a learnable class token is prepended,
+// learned 1-D position embeddings are added, and a pre-norm Transformer encoder runs over
+// the N + 1 tokens; the class token's final state, layer-normed, goes to a linear head.
+//
+// Parameter names follow PyTorch's modules (`encoder.layers.0.self_attn.in_proj_weight`,
+// `encoder.norm.weight`, …) so bench/pytorch_vit.py loads a checkpoint by name.
+import ReproKit
+
+/// The shape of a ViT: ViT-B/16 is patch 16, width 768, depth 12, 12 heads, MLP 3072.
+struct ViTShape {
+    var imageSize: Int, channels: Int, classes: Int
+    var patch: Int, width: Int, depth: Int, heads: Int, mlp: Int
+    /// Dropout on the embeddings, the attention weights, the attention output and in the MLP
+    /// (PyTorch's `nn.TransformerEncoderLayer` uses one rate for all).
+    var dropout: Float = 0
+    /// The largest stochastic-depth rate, reached by the last block (rates rise linearly
+    /// from 0 over the depth, as DeiT and timm do).
+    var dropPath: Float = 0
+
+    var grid: Int { imageSize / patch }
+    var tokens: Int { grid * grid + 1 }
+}
+
+/// The ViT of §3.1 (Eq. 1-4).
+final class VisionTransformer: Module {
+    /// E in Eq. 1: the patch projection, a P×P conv with stride P.
+    let patch_embedding: Conv2d
+    /// x_class, [1, 1, D].
+    @Parameter var class_token: Tensor
+    /// E_pos, [1, N + 1, D]: one learned vector per position, the class token's first.
+    @Parameter var position_embedding: Tensor
+    let encoder: TransformerEncoder
+    let head: Linear
+    let embeddingDropout: Dropout
+    let shape: ViTShape
+
+    init(_ s: ViTShape, rng: inout RNG) {
+        precondition(s.imageSize % s.patch == 0, "patch \(s.patch) does not tile a \(s.imageSize)-pixel image")
+        shape = s
+        patch_embedding = Conv2d(s.channels, s.width, kernelSize: s.patch, stride: s.patch, rng: &rng)
+        // As torchvision's ViT: the projection as LeCun-normal over its fan-in, the class token
+        // at zero, position embeddings N(0, 0.02²), the head at zero (Appendix B.1.1 zeroes it
+        // for fine-tuning; from scratch it only means every class starts equally likely).
+        patch_embedding.weight = Init.normal(patch_embedding.weight.shape,
+                                             std: (1 / Float(s.channels * s.patch * s.patch)).squareRoot(), rng: &rng)
+        patch_embedding.bias = Tensor.zeros([s.width])
+        class_token = Tensor.zeros([1, 1, s.width])
+        position_embedding = Init.normal([1, s.tokens, s.width], std: 0.02, rng: &rng)
+        let rates = (0..<s.depth).map { s.depth > 1 ? s.dropPath * Float($0) / Float(s.depth - 1) : s.dropPath }
+        encoder = TransformerEncoder(
+            rates.map { rate in
+                TransformerEncoderLayer(dModel: s.width, heads: s.heads, feedForward: s.mlp, dropout: s.dropout,
+                                        activation: .gelu, layerNormEps: 1e-6, normFirst: true, dropPath: rate,
+                                        rng: &rng)
+            },
+            norm: LayerNorm(s.width, eps: 1e-6))
+        head = Linear(s.width, s.classes, rng: &rng)
+        head.weight = Tensor.zeros(head.weight.shape)
+        head.bias = Tensor.zeros([s.classes])
+        embeddingDropout = Dropout(s.dropout, rng: &rng)
+        super.init()
+    }
+
+    /// z₀ = [x_class; x¹E; …; xᴺE] + E_pos (Eq. 1), [B, N + 1, D].
+    func embed(_ x: Tensor) -> Tensor {
+        let b = x.shape[0], d = shape.width
+        let patches = patch_embedding(x).reshaped([b, d, shape.grid * shape.grid]).permuted([0, 2, 1])
+        let cls = class_token + Tensor.zeros([b, 1, d])      // broadcast to the batch
+        return embeddingDropout(Tensor.concat([cls, patches], axis: 1) + position_embedding)
+    }
+
+    /// Logits [B, classes] and, with `attention`, every block's attention weights
+    /// [B, H, N + 1, N + 1], first block first.
+    func forward(_ x: Tensor, attention: Bool) -> (logits: Tensor, attention: [Tensor]) {
+        // z'ₗ = MSA(LN(zₗ₋₁)) + zₗ₋₁, zₗ = MLP(LN(z'ₗ)) + z'ₗ (Eq. 2-3), y = LN(z_L⁰) (Eq. 4).
+        let (z, weights) = encoder(embed(x), needWeights: attention)
+        let b = x.shape[0]
+        let y = z.slice(axis: 1, 0..<1).reshaped([b, shape.width])
+        return (head(y), weights ?? [])
+    }
+
+    override func callAsFunction(_ x: Tensor) -> Tensor { forward(x, attention: false).logits }
+}
