@@ -49,14 +49,27 @@ extension CLITests {
         }
     }
 
-    func testResumeRefusesNaNInTheOptimizersScalars() throws {
+    /// Adam's step count of NaN or 1e300 trapped converting to Int, -7 or 2.5 trained on with a
+    /// meaningless bias correction; a NaN metric failed the summary after the whole resumed run.
+    func testResumeRefusesScalarsTheOptimizerOrTheSummaryCannotTake() throws {
         let run = try quickRun("selftest-mini")
-        var bad = try Checkpoint.read(from: run.checkpoint)
-        XCTAssertNotNil(bad.optimizerScalars["step"])
-        bad.optimizerScalars["step"] = .nan   // Adam's step count: trapped converting to Int
-        try Checkpoint.write(bad, to: run.checkpoint)
-        try assertRefused(run, "\(run.checkpoint.path) is a damaged repro checkpoint: optimizer/@step is NaN or infinite; "
-            + "re-run or pick another checkpoint")
+        let good = try Checkpoint.read(from: run.checkpoint)
+        XCTAssertNotNil(good.optimizerScalars["step"])
+        XCTAssertNotNil(good.metrics["test_accuracy"])
+        let damaged = "\(run.checkpoint.path) is a damaged repro checkpoint: "
+        let cases: [(String, Double, String)] = [
+            ("step", .nan, "optimizer/@step is NaN or infinite"),
+            ("step", 1e300, "optimizer state 'step' is 1e+300, not a whole number ≥ 0"),
+            ("step", -7, "optimizer state 'step' is -7.0, not a whole number ≥ 0"),
+            ("step", 2.5, "optimizer state 'step' is 2.5, not a whole number ≥ 0"),
+            ("test_accuracy", .infinity, "progress/@test_accuracy is NaN or infinite"),
+        ]
+        for (name, value, problem) in cases {
+            var bad = good
+            if name == "step" { bad.optimizerScalars[name] = value } else { bad.metrics[name] = value }
+            try Checkpoint.write(bad, to: run.checkpoint)
+            try assertRefused(run, damaged + problem + "; re-run or pick another checkpoint")
+        }
     }
 
     /// selftest-claims' wide variant is the very model of selftest-mini: its checkpoint fits

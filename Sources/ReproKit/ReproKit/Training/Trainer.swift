@@ -71,13 +71,20 @@ public final class Trainer {
         if let (name, _) = stored.first(where: { !$0.1.scalars.allSatisfy(\.isFinite) }) {
             throw CheckpointError.malformed(path: path, problem: "\(name) holds NaN or infinite values")
         }
-        // An optimizer reads its scalars as counts (Adam's step): NaN trapped in Int(_:).
-        if let (name, _) = c.optimizerScalars.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isFinite }) {
-            throw CheckpointError.malformed(path: path, problem: "optimizer/@\(name) is NaN or infinite")
+        // Optimizers read their scalars as counts (Adam's step: NaN trapped in Int(_:)); a
+        // metric restored as NaN failed the summary after the whole resumed run.
+        let scalars = c.optimizerScalars.map { ("optimizer/@" + $0.key, $0.value) }
+            + c.metrics.map { ("progress/@" + $0.key, $0.value) }
+        if let (name, _) = scalars.sorted(by: { $0.0 < $1.0 }).first(where: { !$0.1.isFinite }) {
+            throw CheckpointError.malformed(path: path, problem: "\(name) is NaN or infinite")
         }
         try Checkpoint.load(c, into: task.model)
         for o in optimizers {
-            try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
+            do {
+                try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
+            } catch let e as InvalidOptimizerState {
+                throw CheckpointError.malformed(path: path, problem: e.description)
+            }
         }
         let streams = task.model.namedRandomStates()
         let missing = streams.map { "model." + $0.0 }.filter { c.rng[$0] == nil }
