@@ -235,7 +235,7 @@ public struct ExperimentRunner {
             log("resuming \(record.experiment) from step \(checkpoint.step) in \(folder.url.path)")
         }
         // Only now: a refused resume leaves the folder exactly as it was.
-        CheckpointWriter.removeLeftoverTempFiles(in: folder.url)
+        AtomicWrite.removeLeftovers(in: folder.url)
         let start = Date()
         Interrupt.install()
         defer { Interrupt.uninstall() }
