@@ -63,8 +63,8 @@ extension CLITests {
 extension CLITests {
     /// A checkpoint whose weights hold NaN is refused in one line before anything changes:
     /// the metrics log keeps every line (it used to be emptied before the checkpoint was
-    /// checked), and a temp file of a killed checkpoint write is cleaned up by the resume
-    /// that does go ahead.
+    /// checked), and temp files of killed writes (a checkpoint, the log, a drawing) are
+    /// cleaned up by the resume that does go ahead.
     func testResumeRefusesNaNWeightsAndKeepsTheLog() throws {
         let o = try interruptMidTraining(["run", "selftest-mini", "--seed", "2", "--set", "slow_ms=15"],
                                          trainingIn: artifacts.appendingPathComponent("selftest-mini"))
@@ -88,11 +88,17 @@ extension CLITests {
         XCTAssertEqual(try Data(contentsOf: run.metrics), log, "a refused resume changed the metrics log")
 
         try Checkpoint.write(good, to: run.checkpoint)
-        let leftover = folder.appendingPathComponent("checkpoint.h5.tmp-999999")
-        try Data([1, 2, 3]).write(to: leftover)
+        // Temp files of killed writes (no process 999999 here) go; a live writer's stays.
+        let leftovers = ["checkpoint.h5.tmp-999999", "metrics.jsonl.tmp-999999", ".regions.png.tmp-999999-42"]
+            .map { folder.appendingPathComponent($0) }
+        let live = folder.appendingPathComponent("best.h5.tmp-\(getpid())")
+        for file in leftovers + [live] { try Data([1, 2, 3]).write(to: file) }
         let resumed = try repro("resume", folder.path)
         XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "the leftover temp file stayed")
+        for file in leftovers {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: file.path), "the leftover \(file.lastPathComponent) stayed")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live.path), "a live process's temp file was removed")
         let lines = try MetricsLogWriter.read(run.metrics).records
         XCTAssertEqual(lines.filter { $0.split == "train" }.last?.step, 240)
         XCTAssertFalse(resumed.stdout.contains("ETA 1"), "the progress line after a resume: \(resumed.stdout)")

@@ -71,6 +71,11 @@ final class ConfigTests: XCTestCase {
             ("seed=-1", "config key 'seed' must be between 0 and \(Int.max) (UInt64), got -1"),
             ("seed=99999999999999999999", "config key 'seed' must be between 0 and \(Int.max) (UInt64), got 99999999999999999999"),
             ("small=3000000000", "config key 'small' must be between -2147483648 and 2147483647 (Int32), got 3000000000"),
+            // An Int key holds 32 bits, so a plugin's epochs × batches cannot overflow.
+            ("epochs=9223372036854775807", "config key 'epochs' must be between -2147483648 and 2147483647 "
+                + "(a config Int has 32 bits), got 9223372036854775807"),
+            ("max_pairs=3000000000", "config key 'max_pairs' must be between -2147483648 and 2147483647 "
+                + "(a config Int has 32 bits), got 3000000000"),
             ("max_pairs=many", "config key 'max_pairs' needs an integer or none, got 'many'"),
             ("drops=[1, x]", "config key 'drops' needs a list, got '[1, x]'"),
             ("epochs=abc", "config key 'epochs' needs an integer, got 'abc'"),
@@ -81,6 +86,8 @@ final class ConfigTests: XCTestCase {
         }
         XCTAssertEqual(message { try d.set("adam.beta1", .string("x")) }, #"config key 'adam.beta1' needs a number, got string "x""#)
         XCTAssertEqual(message { try d.set("width", .int(17)) }, "config key 'width' must be one of 16, 64, got 17")
+        XCTAssertEqual(message { try d.set("epochs", .int(1 << 40)) }, "config key 'epochs' must be between -2147483648 "
+            + "and 2147483647 (a config Int has 32 bits), got \(1 << 40)")
         // An enum that is not CaseIterable: its decoder refuses the value, named by its key.
         XCTAssertTrue(message { try d.apply(override: "pooling=median") }
             .hasPrefix("config key 'pooling' was refused by the config's decoder:"), message { try d.apply(override: "pooling=median") })

@@ -208,11 +208,14 @@ final class LifecycleTests: XCTestCase {
             XCTAssertEqual(error as? CheckpointError,
                            .mismatch(missing: ["task/tensors/ema"], unexpected: ["task/tensors/average"], wrongShape: []))
         }
-        // Progress outside the plan (a damaged or foreign file) is refused before anything loads.
-        var damaged = saved
-        damaged.step = -3
-        XCTAssertThrowsError(try Trainer(task: StatefulTask(seed: 3)).restore(from: damaged, path: "x.h5")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("x.h5 is a damaged repro checkpoint: its progress (step -3, epoch 1)"), "\(error)")
+        // Progress outside the plan (a damaged or foreign file) is refused before anything loads;
+        // so is a step of another epoch than the one saved (the loop's range trapped on it).
+        for (step, epoch) in [(-3, 1), (0, 2), (31, 1)] {
+            var damaged = saved
+            damaged.step = step; damaged.epoch = epoch
+            XCTAssertThrowsError(try Trainer(task: StatefulTask(seed: 3)).restore(from: damaged, path: "x.h5")) { error in
+                XCTAssertTrue("\(error)".hasPrefix("x.h5 is a damaged repro checkpoint: its progress (step \(step) in epoch \(epoch))"), "\(error)")
+            }
         }
     }
 }

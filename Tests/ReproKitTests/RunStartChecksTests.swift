@@ -53,4 +53,16 @@ final class RunStartChecksTests: XCTestCase {
         XCTAssertEqual(seeds.errorLines.first, "Error: --seeds must be at least 1", seeds.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.path), "no run folder")
     }
+
+    /// Huge integers trapped on overflow inside the plugin (epochs × batches, the sampler's
+    /// batch count) with a 45-line backtrace; now the key and value in one line, no run folder.
+    func testAHugeIntegerIsOneLineNotAnOverflowTrap() throws {
+        for key in ["epochs", "batch_size"] {
+            let o = try repro("run", "selftest-mini", "--set", "\(key)=9223372036854775807")
+            XCTAssertEqual(o.status, 1, o.stderr)
+            XCTAssertEqual(o.errorLines, ["repro: config key '\(key)' must be between -2147483648 and 2147483647 "
+                                          + "(a config Int has 32 bits), got 9223372036854775807"])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: artifacts.path), "no run folder")
+    }
 }

@@ -46,6 +46,16 @@ final class SamplerTests: XCTestCase {
                        "no examples to draw batches from (the training set is empty); check the data set and any subset size")
     }
 
+    /// A batch size near Int.max is one batch of every example, not an overflow trap in
+    /// `batches` or `indices` (it trapped in the first batch count).
+    func testEpochSamplerWithAHugeBatchSizeIsOneBatchOfEverything() throws {
+        for dropLast in [true, false] {
+            let s = try EpochSampler(count: 10, batchSize: Int.max, dropLast: dropLast, rng: RNG(seed: 3))
+            XCTAssertEqual(s.batches, 1)
+            XCTAssertEqual(s.indices(epoch: 4, batch: 0).sorted(), Array(0..<10))
+        }
+    }
+
     // MARK: LengthBucketedSampler
 
     /// 2000 lengths from 1 to 120, skewed short as sentence lengths are.

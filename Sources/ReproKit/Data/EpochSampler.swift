@@ -26,7 +26,10 @@ public final class EpochSampler: BatchSampler {
     }
 
     /// Batches per epoch.
-    public var batches: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
+    public var batches: Int {
+        // Not (count + batchSize - 1) / batchSize: that overflows for a batch size near Int.max.
+        dropLast ? count / batchSize : (count - 1) / batchSize + 1
+    }
 
     /// The shuffled order of epoch `epoch`.
     public func order(epoch: Int) -> [Int] {
@@ -40,7 +43,7 @@ public final class EpochSampler: BatchSampler {
     /// The example indices of batch `batch` in epoch `epoch`.
     public func indices(epoch: Int, batch: Int) -> [Int] {
         let o = order(epoch: epoch)
-        let lo = batch * batchSize, hi = Swift.min(lo + batchSize, count)
+        let lo = batch * batchSize, hi = lo + Swift.min(batchSize, count - lo)
         return Array(o[lo..<hi])
     }
 

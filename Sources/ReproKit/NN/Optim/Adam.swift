@@ -49,8 +49,11 @@ public final class Adam: Optimizer {
 
     public func loadStateDict(_ state: OptimizerState) throws {
         guard let s = state.scalars["step"] else { throw OptimizerError.missingState("step") }
+        guard let steps = Int(exactly: s), steps >= 0 else {
+            throw InvalidOptimizerState(name: "step", value: s, needs: "a whole number ≥ 0")
+        }
         store.slots = try store.check(state, groups: groups, kinds: ["exp_avg", "exp_avg_sq"])
-        stepCount = Int(s)
+        stepCount = steps
     }
 }
 

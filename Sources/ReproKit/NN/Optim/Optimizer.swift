@@ -37,6 +37,24 @@ public enum OptimizerError: Error, CustomStringConvertible {
     }
 }
 
+/// A saved scalar an optimizer cannot take (Adam's step count of 1e300, -7 or 2.5): said
+/// instead of trapping in a conversion, or training on with a bias correction that makes no
+/// sense. A struct of its own, not a case of `OptimizerError`, so that enum keeps its layout.
+public struct InvalidOptimizerState: Error, CustomStringConvertible, Equatable {
+    public let name: String
+    public let value: Double
+    /// What the value must be: "a whole number ≥ 0".
+    public let needs: String
+
+    public init(name: String, value: Double, needs: String) {
+        self.name = name
+        self.value = value
+        self.needs = needs
+    }
+
+    public var description: String { "optimizer state '\(name)' is \(value), not \(needs)" }
+}
+
 /// Parameters that share a weight decay and a learning-rate multiplier.
 public struct ParameterGroup {
     public var parameters: [(name: String, tensor: Tensor)]

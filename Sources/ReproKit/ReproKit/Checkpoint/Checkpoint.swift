@@ -177,8 +177,7 @@ public enum Checkpoint {
         writeLock.lock()
         defer { writeLock.unlock() }
         let target = url.path
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent("\(url.lastPathComponent).tmp-\(getpid())").path
+        let temp = AtomicWrite.temporary(for: url).path
         do {
             let file = try HDF5File(temp, mode: .create)
             try fill(file, contents)
@@ -195,7 +194,7 @@ public enum Checkpoint {
                 throw error
             }
         }
-        fsyncDirectory(url.deletingLastPathComponent().path)
+        AtomicWrite.syncFolder(url.deletingLastPathComponent().path)
     }
 
     /// Reads the checkpoint at `url`, checking its magic and format version.
@@ -384,15 +383,6 @@ public enum Checkpoint {
             case .string: return nil
             }
         }
-    }
-
-    /// Makes the rename durable across a power cut. Some file systems cannot fsync a
-    /// directory; that only weakens durability, so it is not an error.
-    private static func fsyncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { return }
-        _ = Foundation.fsync(fd)
-        _ = Foundation.close(fd)
     }
 
     /// A file-system step of `write` that failed (becomes `CheckpointError.writeFailed`).

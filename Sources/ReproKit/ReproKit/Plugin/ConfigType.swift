@@ -4,7 +4,8 @@ import Foundation
 /// values and `--set` text are checked and converted against it, so a bad value is refused
 /// when it is given, naming the key, and not later as a decoding error.
 indirect enum ConfigType: Equatable, Sendable {
-    /// A fixed-width integer (Int, Int32, UInt64, …): the values it and `Int` can both hold.
+    /// A fixed-width integer (Int, Int32, UInt64, …): the values it and `Int` can both hold,
+    /// and for `Int` those of 32 bits (`intRange`).
     case integer(ClosedRange<Int>, swiftName: String)
     /// Double, or Float (`float`: values beyond Float's range are refused).
     case number(float: Bool)
@@ -52,8 +53,16 @@ indirect enum ConfigType: Equatable, Sendable {
     }
 
     private static func integer<T: FixedWidthInteger>(_ t: T.Type) -> ConfigType {
-        .integer(Int(clamping: T.min)...Int(clamping: T.max), swiftName: "\(t)")
+        if t == Int.self { return .integer(intRange, swiftName: "a config Int has 32 bits") }
+        return .integer(Int(clamping: T.min)...Int(clamping: T.max), swiftName: "\(t)")
     }
+
+    /// The values of an `Int` key. Plugins multiply config integers (epochs × batches per
+    /// epoch is a schedule's length) and size buffers by them; 64-bit values such as
+    /// `epochs=9223372036854775807` trapped there on overflow, far from the key. Within 32
+    /// bits a product of two never overflows, and no mini-scale run needs more. A key that
+    /// does (a 64-bit seed) declares its field `Int64` or `UInt64`.
+    static let intRange = Int(Int32.min)...Int(Int32.max)
 
     private static func choice<R: RawRepresentable>(_ t: R.Type) -> ConfigType? {
         let raw: ConfigType

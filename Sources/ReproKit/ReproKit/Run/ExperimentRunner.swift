@@ -199,7 +199,14 @@ public struct ExperimentRunner {
         Threads.set(record.threads)
         let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
         let checkpoint = try Checkpoint.read(from: folder.checkpoint)
-        log("resuming \(record.experiment) from step \(checkpoint.step) in \(folder.url.path)")
+        // A checkpoint copied in from another run may even fit the model (another variant,
+        // the same plugin's other experiment); its weights are not this run's.
+        let origin = checkpoint.metadata
+        guard origin.plugin == record.plugin, origin.experiment == record.experiment else {
+            throw RunError.config("\(folder.checkpoint.path) was written by experiment '\(origin.experiment)' of plugin "
+                + "'\(origin.plugin)', not by this run of '\(record.experiment)'; put this run's own checkpoint back, "
+                + "or resume the run it belongs to")
+        }
         return try train(task: task, record: record, folder: folder, card: card, experiment: experiment,
                          restoreFrom: checkpoint, progress: progress)
     }
@@ -209,7 +216,6 @@ public struct ExperimentRunner {
                        progress: Bool) throws -> RunSummary {
         let metadata = CheckpointMetadata(plugin: record.plugin, pluginVersion: record.pluginVersion,
                                           experiment: record.experiment, configJSON: record.configJSON)
-        CheckpointWriter.removeLeftoverTempFiles(in: folder.url)
         var history = MetricsHistory()
         if checkpoint != nil, FileManager.default.fileExists(atPath: folder.metrics.path) {
             // Keep what was logged up to the checkpoint; later lines are redone.
@@ -226,7 +232,10 @@ public struct ExperimentRunner {
             trainer.restoreHistory(history)
             // Only a checkpoint that loaded cuts the log back to its step, in one rename.
             try MetricsLogWriter.replace(folder.metrics, with: history)
+            log("resuming \(record.experiment) from step \(checkpoint.step) in \(folder.url.path)")
         }
+        // Only now: a refused resume leaves the folder exactly as it was.
+        AtomicWrite.removeLeftovers(in: folder.url)
         let start = Date()
         Interrupt.install()
         defer { Interrupt.uninstall() }

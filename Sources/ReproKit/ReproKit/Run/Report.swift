@@ -61,7 +61,7 @@ public enum Report {
         for k in record.config.keys.sorted() { md += "| \(k) | \(record.config[k]!) |\n" }
         if !record.overrides.isEmpty { md += "\nOverrides: `\(record.overrides.joined(separator: " "))`\n" }
         md += "\nFiles: `config.json`, `metrics.jsonl`, `summary.json`, `checkpoint.h5`, `best.h5`.\n"
-        try md.write(to: url, atomically: true, encoding: .utf8)
+        try AtomicWrite.write(Data(md.utf8), to: url)
     }
 
     public static func formatNumber(_ v: Double) -> String {

@@ -53,7 +53,7 @@ public struct RunFolder {
     public func writeJSON<T: Encodable>(_ value: T, to name: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try enc.encode(value).write(to: file(name), options: .atomic)
+        try AtomicWrite.write(enc.encode(value), to: file(name))
     }
 
     public func readJSON<T: Decodable>(_ type: T.Type, from name: String) throws -> T {

@@ -35,7 +35,7 @@ public enum StudyReport {
             md += "| \(variant) | `\(config)` | " + values.joined(separator: " | ") + " | \(links.joined(separator: ", ")) |\n"
         }
         md += "\nFiles: `study.json` (runs, means, claims)\(s.figure == nil ? "" : ", `figure.png`").\n"
-        try md.write(to: url, atomically: true, encoding: .utf8)
+        try AtomicWrite.write(Data(md.utf8), to: url)
     }
 
     /// `path` relative to the folder of `file` (both under the same artifacts root).

@@ -83,7 +83,7 @@ enum TranslationDrawings {
             md += "| reference | \(cell(pair.target)) |\n"
             md += "| output | \(cell(task.text(hyps[i]))) |\n"
         }
-        try md.write(to: folder.appendingPathComponent("translations.md"), atomically: true, encoding: .utf8)
+        try AtomicWrite.write(Data(md.utf8), to: folder.appendingPathComponent("translations.md"))
         return "translations.md"
     }
 }

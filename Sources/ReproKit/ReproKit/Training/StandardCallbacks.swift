@@ -106,10 +106,10 @@ public final class MetricsLogWriter: TrainerCallback {
     public func evalEnd(_ t: Trainer, metrics: [String: Double]) throws { try flush(t) }
     public func runEnd(_ t: Trainer, outcome: TrainerOutcome) throws { try flush(t) }
 
-    /// Rewrites the log at `url` to hold exactly `history`, atomically (a temporary file
-    /// renamed over it): a kill leaves either the old log or the new one.
+    /// Rewrites the log at `url` to hold exactly `history`, atomically (`AtomicWrite`): a
+    /// kill leaves either the old log or the new one.
     public static func replace(_ url: URL, with history: MetricsHistory) throws {
-        try lines(history.records[...]).write(to: url, options: .atomic)
+        try AtomicWrite.write(lines(history.records[...]), to: url)
     }
 
     /// Records as the log's lines: one JSON object each, keys sorted.
@@ -147,14 +147,6 @@ public final class CheckpointWriter: TrainerCallback {
 
     public var latest: URL { folder.appendingPathComponent("checkpoint.h5") }
 
-    /// Removes `<name>.tmp-<pid>` files that a killed checkpoint write left in `folder`
-    /// (the run that owns the folder is the only writer there).
-    public static func removeLeftoverTempFiles(in folder: URL) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasSuffix(".h5") == false && name.contains(".h5.tmp-") {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
-        }
-    }
     public var bestURL: URL { folder.appendingPathComponent("best.h5") }
 
     public func save(_ t: Trainer) throws {

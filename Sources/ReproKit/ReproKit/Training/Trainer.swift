@@ -59,8 +59,9 @@ public final class Trainer {
     /// Restores model, optimizers, task state, random streams and progress from a
     /// checkpoint, so that the run continues as if never stopped.
     public func restore(from c: CheckpointContents, path: String = "the checkpoint") throws {
-        guard c.step >= 0, c.step <= plan.totalSteps, c.epoch >= 0, c.epoch <= plan.epochs else {
-            throw CheckpointError.malformed(path: path, problem: "its progress (step \(c.step), epoch \(c.epoch)) lies outside this run's plan (\(plan.totalSteps) steps, \(plan.epochs) epochs)")
+        guard fitsThePlan(step: c.step, epoch: c.epoch) else {
+            throw CheckpointError.malformed(path: path, problem: "its progress (step \(c.step) in epoch \(c.epoch)) "
+                + "is not a point of this run's plan (\(plan.epochs) epochs of \(plan.stepsPerEpoch) steps)")
         }
         // A checkpoint of NaNs would train on silently: the NaN guard only sees losses.
         // (Parameters and optimizer state only: a buffer may hold -inf by design, a mask.)
@@ -70,9 +71,20 @@ public final class Trainer {
         if let (name, _) = stored.first(where: { !$0.1.scalars.allSatisfy(\.isFinite) }) {
             throw CheckpointError.malformed(path: path, problem: "\(name) holds NaN or infinite values")
         }
+        // Optimizers read their scalars as counts (Adam's step: NaN trapped in Int(_:)); a
+        // metric restored as NaN failed the summary after the whole resumed run.
+        let scalars = c.optimizerScalars.map { ("optimizer/@" + $0.key, $0.value) }
+            + c.metrics.map { ("progress/@" + $0.key, $0.value) }
+        if let (name, _) = scalars.sorted(by: { $0.0 < $1.0 }).first(where: { !$0.1.isFinite }) {
+            throw CheckpointError.malformed(path: path, problem: "\(name) is NaN or infinite")
+        }
         try Checkpoint.load(c, into: task.model)
         for o in optimizers {
-            try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
+            do {
+                try o.optimizer.loadStateDict(optimizerState(of: o.name, in: c))
+            } catch let e as InvalidOptimizerState {
+                throw CheckpointError.malformed(path: path, problem: e.description)
+            }
         }
         let streams = task.model.namedRandomStates()
         let missing = streams.map { "model." + $0.0 }.filter { c.rng[$0] == nil }
@@ -87,6 +99,16 @@ public final class Trainer {
         step = c.step
         epoch = c.epoch
         lastEval = c.metrics
+    }
+
+    /// Whether a saved (step, epoch) is a point this plan reaches: within epoch `epoch`'s
+    /// steps, its last included (an evaluation's `best.h5` is written before the epoch count
+    /// moves on), or the end of the run. The training loop starts epoch `epoch` at
+    /// `step - epoch × stepsPerEpoch`; any other pair is a range trap there.
+    func fitsThePlan(step: Int, epoch: Int) -> Bool {
+        guard epoch >= 0, epoch <= plan.epochs else { return false }
+        let first = epoch * plan.stepsPerEpoch
+        return step >= first && step <= Swift.min(first + plan.stepsPerEpoch, plan.totalSteps)
     }
 
     /// Replaces the history (when resuming from a run folder's metrics log).
