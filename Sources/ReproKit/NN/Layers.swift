@@ -1,4 +1,4 @@
-/// Parameter-free layers as modules, so they sit in a `Sequential`.
+// Parameter-free layers as modules, so they sit in a `Sequential`.
 
 /// Inverted dropout with its own RNG stream (split from the run's seed), active in training.
 public final class Dropout: Module {
@@ -29,9 +29,15 @@ public final class Lambda: Module {
     public override func callAsFunction(_ x: Tensor) -> Tensor { body(x) }
 }
 
+// Capitalised like PyTorch's nn.ReLU() etc. so a model reads the same in both, though each
+// is a function returning a `Lambda` rather than a type of its own.
+/// max(x, 0) as a layer, PyTorch's `nn.ReLU()`.
 public func ReLU() -> Lambda { Lambda("ReLU") { $0.relu() } }
+/// tanh as a layer, PyTorch's `nn.Tanh()`.
 public func Tanh() -> Lambda { Lambda("Tanh") { $0.tanh() } }
+/// GELU (the erf form) as a layer, PyTorch's `nn.GELU()`.
 public func GELU() -> Lambda { Lambda("GELU") { $0.gelu() } }
+/// [N, …] → [N, rest] as a layer, PyTorch's `nn.Flatten()`.
 public func Flatten() -> Lambda { Lambda("Flatten") { $0.flattened(from: 1) } }
 
 /// A pooling window: square kernel, stride (default: the kernel) and padding.
@@ -44,18 +50,23 @@ public class Pool2d: Module {
     }
 }
 
+/// The maximum of each window, PyTorch's `nn.MaxPool2d` (AlexNet's overlapping pooling is
+/// `MaxPool2d(kernelSize: 3, stride: 2)`).
 public final class MaxPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
     }
 }
 
+/// The mean of each window (padding counts as zeros), PyTorch's `nn.AvgPool2d`.
 public final class AvgPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) -> Tensor {
         avgPool2d(x, kernel: kernel, stride: stride, padding: padding)
     }
 }
 
+/// Average pooling to a fixed output size whatever the input's, PyTorch's
+/// `nn.AdaptiveAvgPool2d`; `(1, 1)` is global average pooling.
 public final class AdaptiveAvgPool2d: Module {
     public let outputSize: (Int, Int)
     public init(_ outputSize: (Int, Int)) { self.outputSize = outputSize; super.init() }

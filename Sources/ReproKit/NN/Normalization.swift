@@ -39,7 +39,10 @@ public class BatchNorm: Module {
                                 runningVar: running_var, training: isTraining, momentum: momentum, eps: eps)
     }
 }
+/// PyTorch's names for the same layer: `BatchNorm` normalises over every axis but channels
+/// (axis 1), for [N, C] and [N, C, H, W] alike.
 public typealias BatchNorm1d = BatchNorm
+/// See `BatchNorm1d`.
 public typealias BatchNorm2d = BatchNorm
 
 /// Layer normalisation over the trailing `normalizedShape` axes (Ba et al., arXiv:1607.06450).

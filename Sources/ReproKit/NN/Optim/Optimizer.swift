@@ -24,6 +24,7 @@ public struct OptimizerState {
     }
 }
 
+/// An optimizer state that does not fit its parameters, found when a checkpoint loads.
 public enum OptimizerError: Error, CustomStringConvertible {
     case missingState(String)
     case shapeMismatch(String, expected: [Int], got: [Int])

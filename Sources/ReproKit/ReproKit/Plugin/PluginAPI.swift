@@ -12,8 +12,8 @@ public let reproPluginABIVersion: Int32 = 4
 ///
 /// A plugin library exports it with two C symbols:
 ///
-///     @_cdecl("repro_plugin_abi") public func pluginABI() -> Int32 { reproPluginABIVersion }
-///     @_cdecl("repro_plugin_entry") public func pluginEntry() -> UnsafeMutableRawPointer {
+///     @_cdecl("repro_plugin_abi") public func reproPluginABI() -> Int32 { reproPluginABIVersion }
+///     @_cdecl("repro_plugin_entry") public func reproPluginEntry() -> UnsafeMutableRawPointer {
 ///         exportPlugin(ResNetPlugin())
 ///     }
 public protocol PaperPlugin: AnyObject {

@@ -2,9 +2,13 @@ import Foundation
 
 /// Which optimizer, with its hyperparameters; `TaskOptimizer(spec:…)` builds it.
 public enum OptimizerSpec: Codable, Equatable, Sendable {
+    /// SGD with (heavy-ball or Nesterov) momentum and L2 weight decay; momentum 0 is plain SGD.
     case sgd(momentum: Float, weightDecay: Float, nesterov: Bool)
+    /// Adam with L2 weight decay added to the gradient (PyTorch's `Adam(weight_decay:)`).
     case adam(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+    /// Adam with decoupled weight decay (Loshchilov & Hutter), PyTorch's `AdamW`.
     case adamw(beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float)
+    /// Adadelta (Zeiler 2012; Bahdanau et al. use ρ 0.95, ε 1e-6).
     case adadelta(rho: Float, epsilon: Float, weightDecay: Float)
 
     /// The spec's weight decay, for groups that do not set their own.
