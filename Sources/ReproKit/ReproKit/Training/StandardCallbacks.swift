@@ -87,7 +87,7 @@ public final class MetricsLogWriter: TrainerCallback {
         self.url = url
         self.written = alreadyWritten
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)  // a failure shows at the first write
         }
     }
 
