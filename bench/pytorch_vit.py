@@ -78,9 +78,11 @@ class ViT(nn.Module):
         return self.head(self.encoder.norm(z)[:, 0])                        # Eq. 4
 
 
-def load():
-    """Normalised by the training set's mean and population sd, as repro does."""
+def load(train_images=60000):
+    """Normalised by the mean and population sd of the first `train_images` training images
+    (the ones a run trained on), as repro does."""
     x, y, tx, ty = raw()
+    x, y = x[:train_images], y[:train_images]
     mean, sd = x.mean(), x.std(unbiased=False)
     global BLACK
     BLACK = float(-mean / sd)
@@ -147,7 +149,9 @@ def train(seed, epochs, patch, batch=128):
 
 
 def speed(steps, patch, batch=128, warm=5):
-    """Training images/s on random batches of Fashion-MNIST's shape, as `repro bench vit-mini`."""
+    """Training images/s on one fixed random batch of Fashion-MNIST's shape, without data
+    gathering or augmentation; `repro bench vit-mini` times real augmented batches, so the
+    difference favours PyTorch."""
     torch.manual_seed(0)
     model = ViT(patch=patch)
     opt = optimizer(model)
@@ -167,7 +171,8 @@ def check(run):
     import h5py
     with open(os.path.join(run, "config.json")) as f:
         c = json.load(f)
-    c = {k: int(c["config"][k]) for k in ("patch_size", "width", "depth", "heads", "mlp")}  # stored as strings
+    c_all = c["config"]  # every value stored as a string
+    c = {k: int(c_all[k]) for k in ("patch_size", "width", "depth", "heads", "mlp")}  # stored as strings
     model = ViT(patch=c["patch_size"], width=c["width"], depth=c["depth"], heads=c["heads"], mlp=c["mlp"])
     state = {}
     with h5py.File(os.path.join(run, "checkpoint.h5"), "r") as f:
@@ -177,7 +182,11 @@ def check(run):
     model.eval()
     with open(os.path.join(run, "test_logits.json")) as f:
         saved = json.load(f)
-    _, _, tx, _ = load()
+    n = int(c_all.get("train_subset", "0")) or 60000
+    n = int(float(c_all.get("train_fraction", "1")) * n + 0.5)  # Swift's .rounded()
+    if c_all.get("dataset", "fashion-mnist") != "fashion-mnist":
+        raise SystemExit(f"check reads Fashion-MNIST; this run trained on {c_all['dataset']}")
+    _, _, tx, _ = load(train_images=n)
     with torch.no_grad():
         logits = model(tx[saved["indices"]])
     diff = (logits - torch.tensor(saved["logits"])).abs().max().item()

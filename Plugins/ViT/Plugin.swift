@@ -18,7 +18,7 @@ struct ViTConfig: Codable, RangedConfig {
     var mlp = 128
     /// Dropout (embeddings, attention weights and output, MLP) and the last block's
     /// stochastic-depth rate (0 at the first block, rising linearly). The ViT paper uses no
-    /// stochastic depth (DeiT adds it); on a 3-epoch run 0.1 costs ~1.5 points of accuracy.
+    /// stochastic depth (DeiT adds it); after 1 epoch of vit-mini 0.1 cost 1.3 points (seed 0).
     var dropout = 0.0
     var drop_path = 0.0
     /// The ResNet baseline: depth 6n+2 and first-stage width.
@@ -31,7 +31,7 @@ struct ViTConfig: Codable, RangedConfig {
     /// Evaluate on the test set after every this many epochs (and after the last).
     var eval_every_epochs = 1
     var batch_size = 128
-    /// 3e-3: on vit-mini 1 epoch gives 0.752 against 0.722 at 1e-3 (seed 0).
+    /// 3e-3: on vit-mini (with drop_path 0.1) 1 epoch gives 0.752 against 0.722 at 1e-3 (seed 0).
     var lr = 3e-3
     var momentum = 0.9
     var weight_decay = 0.05
@@ -127,7 +127,8 @@ func makeTask(_ c: ViTConfig, _ context: RunContext) throws -> TrainingTask {
         schedule: { total in
             .linearWarmup(steps: Int((warmup * Double(total)).rounded()), then: .cosine(lr, total: total, minimum: 0))
         },
-        // No decay on norms and biases: the convention of AdamW ViT recipes (timm, DeiT).
+        // Decay on every parameter of rank ≥ 2, the class token and position embeddings
+        // included (timm and DeiT exclude those two); none on norms and biases.
         decayNormsAndBiases: c.optimizer == "sgd", clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil,
         evalEveryEpochs: c.eval_every_epochs,
         paperDrawings: drawings, rng: context.rng.split(2))

@@ -1,5 +1,6 @@
-// The ViT paper's pictures of what the model learned: Figure 6 (attention from the class
-// token to the image) and Figure 7 centre (similarity of the position embeddings).
+// An Image is Worth 16x16 Words (Dosovitskiy et al., ICLR 2021, arXiv:2010.11929): the
+// paper's pictures of what the model learned, Figure 6 (attention from the class token to the
+// image) and Figure 7 centre (similarity of the position embeddings).
 import Foundation
 import ReproKit
 

@@ -6,7 +6,9 @@
 // §3.1: the image is cut into N = HW/P² patches, each flattened and linearly projected (a
 // P×P convolution with stride P is exactly that), a learnable class token is prepended,
 // learned 1-D position embeddings are added, and a pre-norm Transformer encoder runs over
-// the N + 1 tokens; the class token's final state, layer-normed, goes to a linear head.
+// the N + 1 tokens; the class token's final state, layer-normed, goes to a linear head (the
+// paper's pre-training head has one hidden layer; one linear layer, as it uses for fine-tuning
+// and as Appendix D.3's small runs allow, is what is built here).
 //
 // Parameter names follow PyTorch's modules (`encoder.layers.0.self_attn.in_proj_weight`,
 // `encoder.norm.weight`, …) so bench/pytorch_vit.py loads a checkpoint by name.
@@ -44,9 +46,10 @@ final class VisionTransformer: Module {
         precondition(s.imageSize % s.patch == 0, "patch \(s.patch) does not tile a \(s.imageSize)-pixel image")
         shape = s
         patch_embedding = Conv2d(s.channels, s.width, kernelSize: s.patch, stride: s.patch, rng: &rng)
-        // As torchvision's ViT: the projection as LeCun-normal over its fan-in, the class token
-        // at zero, position embeddings N(0, 0.02²), the head at zero (Appendix B.1.1 zeroes it
-        // for fine-tuning; from scratch it only means every class starts equally likely).
+        // Close to torchvision's ViT (which truncates the normal): the projection as LeCun-normal
+        // over its fan-in, the class token at zero, position embeddings N(0, 0.02²), the head at
+        // zero (Appendix B.1.1 zeroes it for fine-tuning; from scratch it only means every class
+        // starts equally likely).
         patch_embedding.weight = Init.normal(patch_embedding.weight.shape,
                                              std: (1 / Float(s.channels * s.patch * s.patch)).squareRoot(), rng: &rng)
         patch_embedding.bias = Tensor.zeros([s.width])

@@ -138,6 +138,11 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(try Trainer(task: task).run(), .completed)
         XCTAssertEqual(task.evaluated.map(\.step), [30, 45])
         XCTAssertEqual(task.evaluated.map(\.isFinal), [false, true])
+        // Step evaluations on an epoch's last step are kept when that epoch does not evaluate
+        // at its end (15 steps an epoch: step 15 is epoch 0's last, step 30 epoch 1's).
+        let both = PointsTask(evalEvery: 15, evalEveryEpochs: 2)
+        XCTAssertEqual(try Trainer(task: both).run(), .completed)
+        XCTAssertEqual(both.evaluated.map(\.step), [15, 30, 45])
     }
 
     /// State beyond the model: a running average of fc2's weight folded in after every step,

@@ -90,6 +90,17 @@ final class ViTPluginTests: XCTestCase {
         model.train()
         let c = withNoGrad { model(x) }.scalars, d = withNoGrad { model(x) }.scalars
         XCTAssertNotEqual(c, d, "drop path 0.5 drew the same branches twice")
+
+        // The rates rise linearly over the 3 blocks: none in the first, 0.25, then 0.5.
+        func dropPaths(_ m: Module, _ prefix: String = "") -> [(String, Float)] {
+            m.namedChildren().flatMap { name, child -> [(String, Float)] in
+                let path = prefix + name
+                return ((child as? DropPath).map { [(path, $0.p)] } ?? []) + dropPaths(child, path + ".")
+            }
+        }
+        let rates = dropPaths(model)
+        XCTAssertEqual(rates.map(\.0), ["encoder.layers.1.drop_path", "encoder.layers.2.drop_path"])
+        XCTAssertEqual(rates.map(\.1), [0.25, 0.5])
     }
 
     func testConfigErrorsNameTheFix() throws {

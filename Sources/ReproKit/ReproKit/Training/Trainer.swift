@@ -146,6 +146,12 @@ public final class Trainer {
 
     // MARK: Training
 
+    /// Whether epoch `epoch` (0-based) ends with an evaluation: every `plan.evalEveryEpochs`-th
+    /// one, and always the last.
+    func evaluatesAtEnd(_ epoch: Int) -> Bool {
+        epoch == plan.epochs - 1 || (epoch + 1) % Swift.max(plan.evalEveryEpochs, 1) == 0
+    }
+
     /// Evaluates in eval mode without gradients, records and announces the metrics.
     @discardableResult
     public func evaluate(final: Bool = false) throws -> [String: Double] {
@@ -226,7 +232,8 @@ public final class Trainer {
                     history.append(.init(split: "train", step: step, epoch: epoch, metrics: pending.mean()))
                     pending = IntervalMean()
                 }
-                if let every = plan.evalEvery, every > 0, step % every == 0, !lastOfEpoch {
+                // The last step of an epoch that evaluates at its end is evaluated there.
+                if let every = plan.evalEvery, every > 0, step % every == 0, !lastOfEpoch || !evaluatesAtEnd(epoch) {
                     try evaluate()
                 }
                 // Ctrl-C on an epoch's last step waits for the epoch's evaluation below: a
@@ -238,8 +245,7 @@ public final class Trainer {
                     break epochLoop
                 }
             }
-            let lastEpoch = epoch == plan.epochs - 1
-            if lastEpoch || (epoch + 1) % Swift.max(plan.evalEveryEpochs, 1) == 0 { try evaluate(final: lastEpoch) }
+            if evaluatesAtEnd(epoch) { try evaluate(final: epoch == plan.epochs - 1) }
             epoch += 1
             for c in callbacks { try c.epochEnd(self, epoch: epoch - 1) }
             if Interrupt.requested && epoch < plan.epochs {
