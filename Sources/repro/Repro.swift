@@ -57,6 +57,11 @@ func parseSeed(_ text: String) throws -> UInt64 {
     return seed
 }
 
+/// Parses `--seed-list`: seeds separated by commas, as `--random-seeds` prints them.
+func parseSeedList(_ text: String) throws -> [UInt64] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { try parseSeed(String($0)) }
+}
+
 /// Parses and checks `--threads`.
 func threadCount(_ n: Int?) throws -> Int {
     guard let n else { return Threads.defaultCount }
