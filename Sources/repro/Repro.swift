@@ -12,7 +12,7 @@ struct Repro: ParsableCommand {
             Exit codes: 0 success; 1 a run failed, an assertion or claim did not hold, or bad input \
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
-        subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Compare.self,
+        subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Measure.self, Compare.self,
                       DataCommand.self, Bench.self, BleuCommand.self])
 }
 
@@ -55,6 +55,11 @@ func parseSeed(_ text: String) throws -> UInt64 {
         throw ValidationError("a seed is a whole number from 0 to \(UInt64.max)")
     }
     return seed
+}
+
+/// Parses `--seed-list`: seeds separated by commas, as `--random-seeds` prints them.
+func parseSeedList(_ text: String) throws -> [UInt64] {
+    try text.split(separator: ",", omittingEmptySubsequences: false).map { try parseSeed(String($0)) }
 }
 
 /// Parses and checks `--threads`.

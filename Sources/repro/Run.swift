@@ -83,21 +83,42 @@ struct Verify: ParsableCommand {
     @Argument(help: "Experiments to verify (or --all).") var experiments: [String] = []
     @Flag(help: "Every experiment of every card.") var all = false
     @Flag(help: "The quick variants, asserted with expect_quick.") var quick = false
-    @Option(parsing: .unconditional, help: "How many seeds per experiment.") var seeds: Int = 1
-    @Option(parsing: .unconditional, help: "The first seed; the card's tolerances were set on seeds 0-4, so fresh ones start at 100.",
+    @Option(parsing: .unconditional, help: "How many seeds per experiment (default: 1).") var seeds: Int?
+    @Option(parsing: .unconditional, help: "The first seed; the card's tolerances were set on seeds from 0, so fresh ones start at 100 (default).",
             transform: parseSeed)
-    var firstSeed: UInt64 = 100
+    var firstSeed: UInt64?
+    @Option(parsing: .unconditional, help: "Draw this many seeds afresh from the system's randomness (10^6 to 2^31), printed first; for a maintainer before a release, not for CI.")
+    var randomSeeds: Int?
+    @Option(parsing: .unconditional, help: "Exactly these seeds, separated by commas (to rerun the ones --random-seeds printed).",
+            transform: parseSeedList)
+    var seedList: [UInt64]?
     @Option(parsing: .unconditional, help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
 
-    func run() throws {
+    func validate() throws {
         guard all || !experiments.isEmpty else { throw ValidationError("name experiments to verify, or pass --all") }
-        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if let randomSeeds, randomSeeds < 1 { throw ValidationError("--random-seeds must be at least 1") }
+        guard [randomSeeds != nil, seedList != nil, seeds != nil || firstSeed != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give one of --random-seeds, --seed-list, or --seeds/--first-seed")
+        }
+    }
+
+    func run() throws {
         let ws = locations.workspace()
         do {
             let chosen = all ? ws.cards.experiments.map { ($0.card, $0.experiment) } : try experiments.map { try ws.experiment($0) }
             let verifier = Verifier(runner: ExperimentRunner(plugins: ws.plugins), artifacts: locations.artifactsURL,
                                     threads: try threadCount(threads), progress: true)
-            let seedList = (0..<UInt64(seeds)).map { firstSeed + $0 }
+            let seedList: [UInt64]
+            if let randomSeeds {
+                seedList = FreshSeeds.draw(randomSeeds)
+                print("seeds: \(seedList.map(String.init).joined(separator: " ")) (drawn fresh; rerun them with "
+                      + "--seed-list \(seedList.map(String.init).joined(separator: ",")))")
+                // Before the first run's progress (written unbuffered), even into a log file.
+                fflush(stdout)
+            } else {
+                seedList = self.seedList ?? (0..<UInt64(seeds ?? 1)).map { (firstSeed ?? 100) + $0 }
+            }
             var rows: [VerifyRow] = []
             for (card, e) in chosen { rows += try verifier.verify(card, e, seeds: seedList, quick: quick) }
             print("")

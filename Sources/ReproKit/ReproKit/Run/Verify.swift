@@ -44,19 +44,19 @@ public struct Verifier {
         }
         let expectations = e.expectations(quick: quick, variant: nil)
         if !expectations.isEmpty || !e.isStudy {
-            for seed in seeds {
-                let s = try runner.run(RunRequest(card: card, experiment: e, seed: seed, quick: quick,
-                                                  threads: threads, artifacts: artifacts, progress: progress))
+            let summaries = try runner.runSeeds(card: card, experiment: e, seeds: seeds, quick: quick, threads: threads,
+                                                artifacts: artifacts, progress: progress)
+            for s in summaries {
                 if s.outcome != "completed" {
-                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [seed],
+                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [s.seed],
                                           text: s.message ?? s.outcome, passed: false))
                 }
                 for a in s.assertions {
-                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [seed],
+                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [s.seed],
                                           text: a.text, passed: a.passed))
                 }
                 if expectations.isEmpty {
-                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [seed],
+                    rows.append(VerifyRow(experiment: e.name, kind: "expect", seeds: [s.seed],
                                           text: "no \(quick ? "expect_quick" : "expect") assertions in the card",
                                           passed: false))
                 }
