@@ -53,16 +53,11 @@ struct BahdanauConfig: Codable, RangedConfig {
     var toy_examples = 4000
     var toy_max_length = 10
 
-    static let ranges: [String: ConfigRange] = [
-        "dataset": .oneOf(TranslationData.datasets), "source_language": .oneOf(["en", "es", "de"]),
-        "tokenizer": .oneOf(["word", "bpe"]), "vocabulary": .atLeast(8), "max_words": .atLeast(0),
-        "train_subset": .atLeast(0), "test_subset": .atLeast(0), "valid_bleu_sentences": .atLeast(0),
+    static let ranges: [String: ConfigRange] = TranslationData.configRanges.merging([
         "embed": .atLeast(1), "hidden": .atLeast(1), "decoder_hidden": .atLeast(1), "attention_dim": .atLeast(1),
         "maxout": .atLeast(1), "dropout": .within(0..<1), "initialization": .oneOf(["paper", "pytorch"]),
         "optimizer": .oneOf(["adadelta", "adam"]), "lr": .above(0), "clip_norm": .atLeast(0),
-        "batch_size": .atLeast(1), "epochs": .atLeast(1), "beam_size": .atLeast(1),
-        "toy_examples": .atLeast(4), "toy_max_length": .atLeast(3),
-    ]
+    ]) { _, plugin in plugin }
 }
 
 final class BahdanauPlugin: PaperPlugin {

@@ -33,7 +33,7 @@ final class BahdanauPluginTests: XCTestCase {
         XCTAssertNotNil(summary.metrics["test_bleu_len_0_9"])
         XCTAssertNotNil(summary.metrics["valid_bleu"])
         XCTAssertEqual(summary.drawings.filter { !$0.hasPrefix("curves") }.sorted(),
-                       ["alignments.png", "bleu_by_length.png", "translations.md"])
+                       ["alignments.png", "bleu_by_length.png", "test_hypotheses.json", "translations.md"])
         let alignments = try PNGImage(contentsOfFile: folder.appendingPathComponent("alignments.png").path)
         XCTAssertGreaterThan(alignments.width, 400)
         XCTAssertGreaterThan(alignments.height, 300)

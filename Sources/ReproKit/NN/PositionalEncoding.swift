@@ -32,10 +32,14 @@ public final class SinusoidalPositionalEncoding: Module {
     }
 
     /// x [B, T, D] + PE[0..<T].
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank == 3 && x.shape[2] == dim && x.shape[1] <= maxLength,
-                     "SinusoidalPositionalEncoding: input must be [B, T ≤ \(maxLength), \(dim)], got \(x.shape)")
-        return x + table.slice(axis: 0, 0..<x.shape[1])
+    public override func callAsFunction(_ x: Tensor) -> Tensor { self(x, offset: 0) }
+
+    /// x [B, T, D] + PE[offset..<offset+T]: positions from `offset` on, for a decoder that
+    /// feeds one new position at a time.
+    public func callAsFunction(_ x: Tensor, offset: Int) -> Tensor {
+        precondition(x.rank == 3 && x.shape[2] == dim && offset >= 0 && offset + x.shape[1] <= maxLength,
+                     "SinusoidalPositionalEncoding: input must be [B, T, \(dim)] with offset + T ≤ \(maxLength), got \(x.shape) at offset \(offset)")
+        return x + table.slice(axis: 0, offset..<(offset + x.shape[1]))
     }
 }
 
@@ -51,10 +55,13 @@ public final class LearnedPositionalEmbedding: Module {
     }
 
     /// x [B, T, D] + weight[0..<T].
-    public override func callAsFunction(_ x: Tensor) -> Tensor {
+    public override func callAsFunction(_ x: Tensor) -> Tensor { self(x, offset: 0) }
+
+    /// x [B, T, D] + weight[offset..<offset+T].
+    public func callAsFunction(_ x: Tensor, offset: Int) -> Tensor {
         let (maxLength, dim) = (weight.shape[0], weight.shape[1])
-        precondition(x.rank == 3 && x.shape[2] == dim && x.shape[1] <= maxLength,
-                     "LearnedPositionalEmbedding: input must be [B, T ≤ \(maxLength), \(dim)], got \(x.shape)")
-        return x + weight.slice(axis: 0, 0..<x.shape[1])
+        precondition(x.rank == 3 && x.shape[2] == dim && offset >= 0 && offset + x.shape[1] <= maxLength,
+                     "LearnedPositionalEmbedding: input must be [B, T, \(dim)] with offset + T ≤ \(maxLength), got \(x.shape) at offset \(offset)")
+        return x + weight.slice(axis: 0, offset..<(offset + x.shape[1]))
     }
 }

@@ -18,6 +18,10 @@ public struct TranslationData {
         public var tokenizer: String
         /// Ids per language, the four specials included.
         public var vocabulary: Int
+        /// One tokenizer learned on both languages' training text, so that source and target
+        /// ids mean the same words (Vaswani et al.'s shared BPE vocabulary, which lets one
+        /// embedding matrix serve both sides); `vocabulary` ids in all.
+        public var sharedVocabulary: Bool
         /// Training pairs with at most this many words on either side (the paper's -30 and
         /// -50); 0: all. Validation and test keep every length.
         public var maxWords: Int
@@ -29,16 +33,27 @@ public struct TranslationData {
 
         public init(dataset: String, sourceLanguage: String = "en", tokenizer: String = "word", vocabulary: Int = 8000,
                     maxWords: Int = 0, trainSubset: Int = 0, validSubset: Int = 0, testSubset: Int = 0,
-                    toyExamples: Int = 4000, toyLengths: ClosedRange<Int> = 3...10) {
+                    toyExamples: Int = 4000, toyLengths: ClosedRange<Int> = 3...10, sharedVocabulary: Bool = false) {
             self.dataset = dataset; self.sourceLanguage = sourceLanguage; self.tokenizer = tokenizer
             self.vocabulary = vocabulary; self.maxWords = maxWords
             self.trainSubset = trainSubset; self.validSubset = validSubset; self.testSubset = testSubset
-            self.toyExamples = toyExamples; self.toyLengths = toyLengths
+            self.toyExamples = toyExamples; self.toyLengths = toyLengths; self.sharedVocabulary = sharedVocabulary
         }
     }
 
     /// The data sets a translation task can read.
     public static let datasets = ["kjv-rv1909", "multi30k", "toy", "synthetic"]
+
+    /// The ranges of the config keys every translation plugin shares (the data, batching and
+    /// decoding keys of Bahdanau's and the Transformer's configs), to merge into a plugin's
+    /// `RangedConfig.ranges`.
+    public static let configRanges: [String: ConfigRange] = [
+        "dataset": .oneOf(datasets), "source_language": .oneOf(["en", "es", "de"]),
+        "tokenizer": .oneOf(["word", "bpe"]), "vocabulary": .atLeast(8), "max_words": .atLeast(0),
+        "train_subset": .atLeast(0), "test_subset": .atLeast(0), "valid_bleu_sentences": .atLeast(0),
+        "batch_size": .atLeast(1), "epochs": .atLeast(1), "beam_size": .atLeast(1),
+        "toy_examples": .atLeast(4), "toy_max_length": .atLeast(3),
+    ]
 
     public let train: ParallelCorpus, valid: ParallelCorpus, test: ParallelCorpus
     public let sourceTokenizer: any Tokenizer, targetTokenizer: any Tokenizer
@@ -65,6 +80,11 @@ public struct TranslationData {
                 throw DataError.invalid("\(c.name) \(c.split ?? ""): pair \(c.references[i]) has an empty side; "
                     + "remove empty lines from the data files")
             }
+        }
+        if options.sharedVocabulary {
+            let both = try tokenizer(options.tokenizer, vocabulary: options.vocabulary,
+                                     training: train.pairs.map(\.source) + train.pairs.map(\.target))
+            return TranslationData(train: train, valid: valid, test: test, sourceTokenizer: both, targetTokenizer: both)
         }
         let source = try tokenizer(options.tokenizer, vocabulary: options.vocabulary, training: train.pairs.map(\.source))
         let target = try tokenizer(options.tokenizer, vocabulary: options.vocabulary, training: train.pairs.map(\.target))

@@ -53,6 +53,50 @@ enum TranslationDrawings {
         return "alignments.png"
     }
 
+    /// `attention_heads.png`: for the first chosen test sentence, teacher-forced on the model's
+    /// own output, each map of `AttentionHeadsModel.attentionHeads` as one row of panels, one
+    /// panel per head, tokens on both axes (Vaswani et al. Figures 3-5). Nil for other models.
+    static func attentionHeads<M>(_ task: TranslationTask<M>, _ hyps: [Hypothesis], in folder: URL) throws -> String? {
+        guard let model = task.translator as? any AttentionHeadsModel,
+              let i = chosen(task, count: 1).first else { return nil }
+        let source = task.data.testIDs[i].source, output = hyps[i].tokens
+        let t = task.data.targetTokenizer
+        let pair = Seq2SeqBatch([(source, output)], pad: t.pad, bos: t.bos, eos: t.eos)
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        let maps = withNoGrad { model.attentionHeads(pair) }
+        guard !maps.isEmpty else { return nil }
+        let labels: [AttentionHeads.Side: [String]] = [
+            .source: source.map { label($0, task.data.sourceTokenizer) },
+            .target: output.map { label($0, t) } + ["<eos>"],
+        ]
+        var rows: [[Canvas]] = []
+        for map in maps {
+            let (h, tq, tk) = (map.weights.shape[0], map.weights.shape[1], map.weights.shape[2])
+            let all = map.weights.scalars
+            rows.append(try (0..<h).map { head in
+                let values = Tensor(Array(all[(head * tq * tk)..<((head + 1) * tq * tk)]), shape: [tq, tk])
+                return try Heatmap(values, rowLabels: labels[map.rows], colLabels: labels[map.columns],
+                                   title: "\(map.title), head \(head + 1)", colormap: .gray, range: 0...1,
+                                   cellSize: 18, colorbar: head == h - 1).canvas
+            })
+        }
+        let width = rows.map { $0.map(\.width).reduce(0, +) }.max()!
+        let heights = rows.map { $0.map(\.height).max()! }
+        var canvas = Canvas(width: width, height: 34 + heights.reduce(0, +))
+        _ = try canvas.drawText("Attention per head, \(task.data.test.references[i]) (white = 1; rows attend over columns)",
+                                x: Double(width) / 2, y: 22, size: 15, align: .center)
+        var y = 34
+        for (r, panels) in rows.enumerated() {
+            var x = 0
+            for p in panels { canvas.draw(p, x: x, y: y); x += p.width }
+            y += heights[r]
+        }
+        try canvas.write(to: folder.appendingPathComponent("attention_heads.png").path)
+        return "attention_heads.png"
+    }
+
     /// `bleu_by_length.png`: test BLEU per source-length bucket, at the bucket's middle.
     static func bleuByLength(history: MetricsHistory, edges: [Int], in folder: URL) throws -> String? {
         guard let last = history.lastEval else { return nil }
@@ -85,5 +129,32 @@ enum TranslationDrawings {
         }
         try AtomicWrite.write(Data(md.utf8), to: folder.appendingPathComponent("translations.md"))
         return "translations.md"
+    }
+
+    /// `test_hypotheses.json`: for the first test sentences, the source ids, the output ids and
+    /// the model's log-probability of that output (`<eos>` included when finished), so a
+    /// checkpoint loaded elsewhere (bench/pytorch_transformer.py `check`) can be compared with
+    /// what this run computed.
+    static func hypotheses<M>(_ task: TranslationTask<M>, _ hyps: [Hypothesis], in folder: URL) throws -> String {
+        let n = Swift.min(task.settings.samples, hyps.count)
+        let file = HypothesesFile(beam_size: task.settings.beamSize, length_penalty: task.settings.lengthPenalty,
+                        sentences: (0..<n).map { i in
+                            HypothesesFile.Sentence(reference: task.data.test.references[i], source: task.data.testIDs[i].source,
+                                     output: hyps[i].tokens, finished: hyps[i].finished,
+                                     log_probability: hyps[i].logProbability)
+                        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicWrite.write(try encoder.encode(file), to: folder.appendingPathComponent("test_hypotheses.json"))
+        return "test_hypotheses.json"
+    }
+
+    /// The content of `test_hypotheses.json`.
+    struct HypothesesFile: Encodable {
+        struct Sentence: Encodable {
+            let reference: String, source: [Int], output: [Int], finished: Bool
+            let log_probability: Double
+        }
+        let beam_size: Int, length_penalty: Double, sentences: [Sentence]
     }
 }

@@ -31,3 +31,28 @@ public protocol TranslationModel: Module, IncrementalDecoder {
     /// scored against `batch.decoderTarget`.
     func logits(_ batch: Seq2SeqBatch) -> Tensor
 }
+
+/// A translation model that can show each head's attention (Vaswani et al. Figures 3-5):
+/// `TranslationTask` then draws `attention_heads.png` for a test sentence.
+public protocol AttentionHeadsModel: TranslationModel {
+    /// The per-head maps of one teacher-forced pair (a batch of one), e.g. the encoder's
+    /// self-attention and the decoder's attention over the source in the last layer.
+    func attentionHeads(_ pair: Seq2SeqBatch) -> [AttentionHeads]
+}
+
+/// One layer's attention, per head: `weights` [H, Tq, Tk], queries of side `rows` attending
+/// over keys of side `columns`.
+public struct AttentionHeads {
+    /// Which tokens label an axis: the source sentence, or the decoder's positions (the
+    /// output tokens, `<eos>` last, as each position predicts them).
+    public enum Side: Sendable { case source, target }
+
+    public let title: String
+    public let weights: Tensor
+    public let rows: Side, columns: Side
+
+    public init(title: String, weights: Tensor, rows: Side, columns: Side) {
+        precondition(weights.rank == 3, "AttentionHeads: weights must be [H, Tq, Tk], got \(weights.shape)")
+        self.title = title; self.weights = weights; self.rows = rows; self.columns = columns
+    }
+}

@@ -16,13 +16,17 @@ public struct TranslationSettings {
     public var lengthEdges: [Int]
     /// Test sentences drawn as alignment matrices (Figure 3), and shown as sample translations.
     public var alignments: Int, samples: Int
+    /// Label smoothing ε of the training loss (Vaswani et al. §5.4: 0.1); validation loss and
+    /// perplexity are always the plain cross-entropy, so they stay comparable across ε.
+    public var labelSmoothing: Float
 
     public init(batchSize: Int, beamSize: Int = 5, lengthPenalty: Double = 0,
                 maxLength: @escaping @Sendable (Int) -> Int = { 2 * $0 + 10 }, validBLEUSentences: Int = 400,
-                lengthEdges: [Int] = [0, 10, 20, 30, 40, 50], alignments: Int = 4, samples: Int = 8) {
+                lengthEdges: [Int] = [0, 10, 20, 30, 40, 50], alignments: Int = 4, samples: Int = 8,
+                labelSmoothing: Float = 0) {
         self.batchSize = batchSize; self.beamSize = beamSize; self.lengthPenalty = lengthPenalty
         self.maxLength = maxLength; self.validBLEUSentences = validBLEUSentences; self.lengthEdges = lengthEdges
-        self.alignments = alignments; self.samples = samples
+        self.alignments = alignments; self.samples = samples; self.labelSmoothing = labelSmoothing
     }
 }
 
@@ -68,13 +72,15 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
     public func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
         let pairs = sampler.indices(epoch: epoch, batch: batch).map { data.trainIDs[$0] }
         let b = try collator.collate(pairs.map { ($0.source, $0.target) })
-        return StepResult(loss: tokenLoss(b), examples: b.count)
+        return StepResult(loss: tokenLoss(b, labelSmoothing: settings.labelSmoothing), examples: b.count)
     }
 
-    /// Mean cross-entropy over the batch's real target tokens.
-    func tokenLoss(_ b: Seq2SeqBatch) -> Tensor {
+    /// Mean cross-entropy over the batch's real target tokens (with label smoothing ε: against
+    /// (1 − ε)·one-hot + ε/V).
+    func tokenLoss(_ b: Seq2SeqBatch, labelSmoothing: Float = 0) -> Tensor {
         let logits = translator.logits(b)
-        return crossEntropy(logits.reshaped([logits.count / logits.shape[2], logits.shape[2]]), targets: b.decoderTarget)
+        return crossEntropy(logits.reshaped([logits.count / logits.shape[2], logits.shape[2]]), targets: b.decoderTarget,
+                            labelSmoothing: labelSmoothing)
     }
 
     public func evaluate(at point: RunPoint) throws -> [String: Double] {
@@ -173,10 +179,12 @@ public final class TranslationTask<M: TranslationModel>: TrainingTask {
         guard let hyps = lastTest, hyps.count == data.testIDs.count else { return [] }
         var files: [String] = []
         if let png = try TranslationDrawings.alignments(self, hyps, in: folder) { files.append(png) }
+        if let png = try TranslationDrawings.attentionHeads(self, hyps, in: folder) { files.append(png) }
         if let png = try TranslationDrawings.bleuByLength(history: history, edges: settings.lengthEdges, in: folder) {
             files.append(png)
         }
         files.append(try TranslationDrawings.samples(self, hyps, in: folder))
+        files.append(try TranslationDrawings.hypotheses(self, hyps, in: folder))
         return files
     }
 
