@@ -1,0 +1,100 @@
+import XCTest
+import Foundation
+import ReproKit
+
+/// The Transformer plugin through the real binary and dlopen, on the generated toy task (the
+/// quick variant of `transformer-mini`): it learns, draws each head's attention with token
+/// labels, stores the model by PyTorch's names with the tokenizers, and the translations its
+/// beam search (with the key/value cache) wrote carry the log-probabilities that teacher
+/// forcing of the checkpoint's weights gives.
+final class TransformerPluginTests: XCTestCase {
+    private var artifacts: URL!
+
+    override func setUpWithError() throws {
+        artifacts = FileManager.default.temporaryDirectory.appendingPathComponent("repro-transformer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: artifacts) }
+
+    private func run(_ args: [String]) throws -> CLITests.Output {
+        try CLITests.Running(args, papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
+    }
+
+    struct Hypotheses: Decodable {
+        struct Sentence: Decodable {
+            let reference: String, source: [Int], output: [Int], finished: Bool
+            let log_probability: Double
+        }
+        let beam_size: Int
+        let sentences: [Sentence]
+    }
+
+    func testQuickRunTranslatesDrawsHeadsAndItsBeamScoresMatchTheCheckpoint() throws {
+        let o = try run(["run", "transformer-mini", "--quick", "--seed", "0"])
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let folder = try XCTUnwrap(o.runFolder, o.stdout)
+        let summary = try RunFolder(url: folder).readJSON(RunSummary.self, from: "summary.json")
+        XCTAssertTrue(summary.passed, "\(summary.assertions)")
+        XCTAssertEqual(summary.assertions.map(\.metric), ["test_bleu"])
+        // Reversing and mapping up to 10 tokens: a model that did not learn scores near 0.
+        XCTAssertGreaterThan(summary.metrics["test_bleu"] ?? 0, 50)
+        XCTAssertNotNil(summary.metrics["valid_ppl"])
+        XCTAssertEqual(summary.drawings.filter { !$0.hasPrefix("curves") }.sorted(),
+                       ["alignments.png", "attention_heads.png", "bleu_by_length.png", "test_hypotheses.json", "translations.md"])
+        // Two rows (encoder self-attention, decoder over source) of four heads.
+        let heads = try PNGImage(contentsOfFile: folder.appendingPathComponent("attention_heads.png").path)
+        XCTAssertGreaterThan(heads.width, 4 * 6 * 18)
+        XCTAssertGreaterThan(heads.height, 2 * 6 * 18)
+
+        let checkpoint = try Checkpoint.read(from: RunFolder(url: folder).checkpoint)
+        XCTAssertEqual(checkpoint.metadata.plugin, "transformer")
+        let tensors = Dictionary(uniqueKeysWithValues: checkpoint.tensors.map { ($0.0, $0.1) })
+        for name in ["source_embedding.weight", "target_embedding.weight", "encoder.layers.1.self_attn.in_proj_weight",
+                     "decoder.layers.1.multihead_attn.in_proj_weight", "decoder.layers.0.norm3.weight"] {
+            XCTAssertNotNil(tensors[name], "\(name) missing from \(tensors.keys.sorted())")
+        }
+        XCTAssertFalse(tensors.keys.contains { $0.hasPrefix("output") || $0.contains("pe") && !$0.contains("proj") },
+                       "the output layer is the target embedding, the sinusoids no parameter: \(tensors.keys.sorted())")
+        let target = try TranslationData.tokenizer(serialized: try XCTUnwrap(checkpoint.task.strings["target_tokenizer"]))
+        XCTAssertEqual(target.vocabularySize, 20)
+
+        // The checkpoint's model, teacher-forced on each saved output, gives the
+        // log-probability beam search reported for it.
+        let hyps = try JSONDecoder().decode(Hypotheses.self, from: Data(contentsOf: folder.appendingPathComponent("test_hypotheses.json")))
+        XCTAssertEqual(hyps.beam_size, 4)
+        XCTAssertEqual(hyps.sentences.count, 8)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as! [String: Any]
+        var settings: [String: ConfigValue] = [:]
+        for key in ["d_model", "heads", "layers", "feed_forward"] {
+            settings[key] = .int(Int(try XCTUnwrap((config["config"] as? [String: String])?[key]))!)
+        }
+        let model = try TransformerModelTests.makeModel(settings)
+        for (name, p) in model.namedParameters() { p.assign(try XCTUnwrap(tensors[name], name)) }
+        model.eval()
+        for s in hyps.sentences {
+            XCTAssertTrue(s.finished, "\(s.reference) did not end")
+            let batch = Seq2SeqBatch([(s.source, s.output)], pad: target.pad, bos: target.bos, eos: target.eos)
+            let logp = withNoGrad { model.logits(batch).logSoftmax(axis: -1) }.scalars
+            let v = target.vocabularySize
+            let wanted = s.output + [target.eos]
+            let total = wanted.enumerated().reduce(0.0) { $0 + Double(logp[$1.offset * v + $1.element]) }
+            XCTAssertEqual(total, s.log_probability, accuracy: 1e-3, s.reference)
+        }
+    }
+
+    /// `repro compare` puts the quick transformer-mini beside the quick bahdanau-mini: the
+    /// same test BLEU metric against each paper's reported number.
+    func testCompareShowsItBesideBahdanau() throws {
+        for name in ["transformer-mini", "bahdanau-mini"] {
+            let o = try run(["run", name, "--quick", "--seed", "1"])
+            XCTAssertEqual(o.status, 0, "\(name): \(o.stdout)\n\(o.stderr)")
+        }
+        let o = try run(["compare", "--quick", "--markdown"])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let rows = o.stdout.split(separator: "\n").filter { $0.contains("test_bleu") }
+        XCTAssertTrue(rows.contains { $0.contains("transformer-mini") && $0.contains("27.3") }, o.stdout)
+        XCTAssertTrue(rows.contains { $0.contains("bahdanau-mini") && $0.contains("21.5") }, o.stdout)
+        XCTAssertFalse(rows.contains { $0.contains("transformer-mini") && $0.contains("not run") }, o.stdout)
+    }
+}
