@@ -13,7 +13,7 @@ struct Repro: ParsableCommand {
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
         subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Measure.self, Compare.self,
-                      DataCommand.self, Bench.self, BleuCommand.self, ProbePlugin.self])
+                      DataCommand.self, Bench.self, BleuCommand.self, ProbePlugin.self, CheckCheckpoint.self])
 }
 
 /// Where plugins, cards and runs are.
@@ -80,4 +80,15 @@ struct ProbePlugin: ParsableCommand {
     @Argument(help: "The library.") var path: String
 
     func run() throws { PluginProbe.childMain(path: path) }
+}
+
+/// `repro check-checkpoint PATH`, hidden: reads one checkpoint and says so on stdout. `repro
+/// resume` runs it in a child process first, since libhdf5 can crash on a damaged file.
+struct CheckCheckpoint: ParsableCommand {
+    static let name = "check-checkpoint"
+    static let configuration = CommandConfiguration(
+        commandName: name, abstract: "Read one checkpoint (repro resume runs this in a child process).", shouldDisplay: false)
+    @Argument(help: "The checkpoint.") var path: String
+
+    func run() throws { Checkpoint.childMain(path: path) }
 }

@@ -69,6 +69,36 @@ extension CLITests {
         XCTAssertEqual(log.filter { $0.split == "eval" }.map(\.step), [20, 40, 60, 80, 100, 120])
     }
 
+    /// A checkpoint whose HDF5 metadata is damaged so that Debian 12's libhdf5 dies of SIGSEGV
+    /// reading it (found by FuzzTests, kept in Tests/Fixtures): `repro resume` reads it in a
+    /// child `repro check-checkpoint` first, says so in one line, exits 1 and changes nothing.
+    func testResumeOfACheckpointThatCrashesLibHDF5IsOneLine() throws {
+        let fixture = CLITests.root.appendingPathComponent("Tests/Fixtures/checkpoint-that-crashes-libhdf5.h5")
+        let direct = try Running(["check-checkpoint", fixture.path], papers: CLITests.fixturePapers, artifacts: artifacts,
+                                 env: ["SWIFT_BACKTRACE": "enable=no"], locations: false).wait()
+        try XCTSkipIf(direct.status == 0, "this libhdf5 no longer crashes on the fixture: the test has nothing to show")
+        XCTAssertEqual(direct.status, 128 + SIGSEGV, direct.stderr)
+
+        let run = try repro(["run", "selftest-mini", "--quick", "--threads", "1"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let folder = try XCTUnwrap(run.runFolder)
+        let checkpoint = folder.appendingPathComponent("checkpoint.h5")
+        try FileManager.default.removeItem(at: checkpoint)
+        try FileManager.default.copyItem(at: fixture, to: checkpoint)
+        func snapshot() throws -> [String: Data] {
+            try Dictionary(uniqueKeysWithValues: FileManager.default.contentsOfDirectory(atPath: folder.path).map {
+                ($0, try Data(contentsOf: folder.appendingPathComponent($0)))
+            })
+        }
+        let before = try snapshot()
+        let o = try repro(["resume", folder.path])
+        XCTAssertEqual(o.status, 1, o.stdout + o.stderr)
+        XCTAssertEqual(o.errorLines.filter { $0.hasPrefix("repro:") }, [
+            "repro: \(checkpoint.path) is not a readable HDF5 file (truncated or corrupt?): reading it crashed the HDF5 "
+                + "library (killed by SIGSEGV); re-run or pick another checkpoint"], o.stderr)
+        XCTAssertEqual(try snapshot(), before, "a refused resume changed the run folder")
+    }
+
     /// `repro` with arguments as an array.
     private func repro(_ args: [String]) throws -> Output {
         try Running(args, papers: CLITests.fixturePapers, artifacts: artifacts, env: [:]).wait()

@@ -227,7 +227,9 @@ final class FuzzTests: XCTestCase {
     ///
     /// Not here: bytes flipped in HDF5's own metadata. Debian 12's libhdf5 (1.10) dies of
     /// SIGSEGV on some of those (in H5F__accum_read, under H5Gget_info) where it should return
-    /// an error, and no caller in the same process can stop that.
+    /// an error, and no caller in the same process can stop that; `repro resume` therefore
+    /// reads a checkpoint in a child first (CLITests.testResumeOfACheckpointThatCrashesLibHDF5IsOneLine,
+    /// with the file this test found).
     func testDamagedCheckpointsGiveOneLineEach() throws {
         let (url, valid) = try validCheckpoint()
         XCTAssertNil(resume(url))

@@ -206,6 +206,19 @@ public enum Checkpoint {
         AtomicWrite.syncFolder(url.deletingLastPathComponent().path)
     }
 
+    /// What `childMain` prints once a read returned.
+    static let readMarker = "repro-check-checkpoint: read"
+
+    /// What the child process of `repro check-checkpoint PATH` runs: reads the checkpoint (a
+    /// damaged one may kill the process inside libhdf5) and prints the marker when the read
+    /// returned, whatever it returned (the parent's own read reports a refusal).
+    public static func childMain(path: String) -> Never {
+        _ = try? read(from: URL(fileURLWithPath: path))
+        print(readMarker)
+        fflush(stdout)
+        _exit(0)
+    }
+
     /// Reads the checkpoint at `url`, checking its magic and format version.
     public static func read(from url: URL) throws -> CheckpointContents {
         let path = url.path

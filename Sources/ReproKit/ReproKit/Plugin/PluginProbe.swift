@@ -64,7 +64,7 @@ public struct PluginProbe: Sendable {
         }
         let crash = run(path)
         // A hang may be a busy machine: not cached, so the next command tries again.
-        if let key, let entry, let folder = cacheFolder, !(crash?.hasPrefix("still loading after") ?? false),
+        if let key, let entry, let folder = cacheFolder, !(crash?.hasPrefix("still running after") ?? false),
            (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil,
            let data = try? JSONEncoder().encode(Verdict(path: path, key: key, crash: crash)) {
             try? AtomicWrite.write(data, to: entry)  // a cache that cannot be written only costs time
@@ -111,9 +111,20 @@ public struct PluginProbe: Sendable {
 
     /// Runs the child on `path`: nil if loading returned, else how it died.
     private func run(_ path: String) -> String? {
+        ChildCheck.run(command + [path], marker: Self.marker, timeout: timeout)
+    }
+}
+
+/// Runs `repro` itself on one input in a child process, for what could kill the process that
+/// reads it (a plugin's initialiser, libhdf5 on a damaged file): the child prints a marker once
+/// it got through, and the parent reports how it died otherwise.
+enum ChildCheck {
+    /// Runs `command`; nil if it printed `marker` and exited 0 (or could not be started at
+    /// all: then the caller goes on as without the check), else how it died, in a few words.
+    static func run(_ command: [String], marker: String, timeout: TimeInterval) -> String? {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repro-probe-\(getpid())-\(UUID().uuidString)")
         guard (try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)) != nil else {
-            return nil  // cannot even make a temp folder: load as before
+            return nil  // cannot even make a temp folder: go on without the check
         }
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
@@ -121,7 +132,7 @@ public struct PluginProbe: Sendable {
         FileManager.default.createFile(atPath: err.path, contents: nil)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: command[0])
-        child.arguments = Array(command.dropFirst()) + [path]
+        child.arguments = Array(command.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"  // a crash report of the child is not wanted (and slow)
         child.environment = env
@@ -131,19 +142,19 @@ public struct PluginProbe: Sendable {
             child.standardError = try FileHandle(forWritingTo: err)
             try child.run()
         } catch {
-            return nil  // the probe itself cannot start: load as before
+            return nil  // the child cannot start: go on without the check
         }
         let deadline = Date().addingTimeInterval(timeout)
         while child.isRunning && Date() < deadline { usleep(2_000) }
         if child.isRunning {
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            return "still loading after \(Int(timeout)) s"
+            return "still running after \(Int(timeout)) s"
         }
         let said = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-        if child.terminationReason == .exit && child.terminationStatus == 0 && said.contains(Self.marker) { return nil }
+        if child.terminationReason == .exit && child.terminationStatus == 0 && said.contains(marker) { return nil }
         var how = child.terminationReason == .uncaughtSignal
-            ? "killed by " + (Self.signalName(child.terminationStatus) ?? "signal \(child.terminationStatus)")
+            ? "killed by " + (signalName(child.terminationStatus) ?? "signal \(child.terminationStatus)")
             : "it exited the process with status \(child.terminationStatus)"
         // Swift's traps say why on stderr ("…: Fatal error: …"); that line is worth keeping.
         let errText = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
