@@ -13,7 +13,7 @@ struct Repro: ParsableCommand {
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
         subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Measure.self, Compare.self,
-                      DataCommand.self, Bench.self, BleuCommand.self])
+                      DataCommand.self, Bench.self, BleuCommand.self, ProbePlugin.self, CheckCheckpoint.self])
 }
 
 /// Where plugins, cards and runs are.
@@ -27,9 +27,11 @@ struct Locations: ParsableArguments {
     @Option(help: "Where run folders go.")
     var artifacts: String = "artifacts"
 
-    /// Loads the workspace and prints load problems as warnings on stderr.
+    /// Loads the workspace and prints load problems as warnings on stderr. Each plugin
+    /// library is loaded first in a child `repro probe-plugin` (once per file: the verdict is
+    /// cached), so that one that crashes cannot take this process down.
     func workspace() -> Workspace {
-        let ws = Workspace.load(plugins: plugins, papers: papers)
+        let ws = Workspace.load(plugins: plugins, papers: papers, probe: PluginProbe.forThisExecutable())
         for p in ws.problems { printError(p) }
         return ws
     }
@@ -67,4 +69,26 @@ func threadCount(_ n: Int?) throws -> Int {
     guard let n else { return Threads.defaultCount }
     guard n >= 1 && n <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(n)") }
     return n
+}
+
+/// `repro probe-plugin PATH`, hidden: loads one plugin library and says so on stdout. The
+/// host runs it in a child process before loading a library it has not seen (`PluginProbe`).
+struct ProbePlugin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: PluginProbe.subcommand, abstract: "Load one plugin library (repro runs this in a child process).",
+        shouldDisplay: false)
+    @Argument(help: "The library.") var path: String
+
+    func run() throws { PluginProbe.childMain(path: path) }
+}
+
+/// `repro check-checkpoint PATH`, hidden: reads one checkpoint and says so on stdout. `repro
+/// resume` runs it in a child process first, since libhdf5 can crash on a damaged file.
+struct CheckCheckpoint: ParsableCommand {
+    static let name = "check-checkpoint"
+    static let configuration = CommandConfiguration(
+        commandName: name, abstract: "Read one checkpoint (repro resume runs this in a child process).", shouldDisplay: false)
+    @Argument(help: "The checkpoint.") var path: String
+
+    func run() throws { Checkpoint.childMain(path: path) }
 }

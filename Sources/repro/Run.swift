@@ -48,7 +48,11 @@ struct Resume: ParsableCommand {
     func run() throws {
         let ws = locations.workspace()
         do {
-            let summary = try ExperimentRunner(plugins: ws.plugins).resume(URL(fileURLWithPath: runDirectory), cards: ws.cards)
+            var runner = ExperimentRunner(plugins: ws.plugins)
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                runner.checkpointCheck = [exe, CheckCheckpoint.name]
+            }
+            let summary = try runner.resume(URL(fileURLWithPath: runDirectory), cards: ws.cards)
             printSummary(summary)
             if summary.outcome == "interrupted" { throw ExitCode(130) }
             if !summary.passed { throw ExitCode(1) }

@@ -401,6 +401,9 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(a.optimizerTensors.keys.sorted(), b.optimizerTensors.keys.sorted())
         for (name, x) in a.optimizerTensors { XCTAssertEqual(x.scalars, b.optimizerTensors[name]!.scalars, name) }
         XCTAssertEqual(a.metrics, b.metrics)
+        // The log too, the interval the interruption cut through included.
+        XCTAssertEqual(try MetricsLogWriter.read(RunFolder(url: folder).metrics).records,
+                       try MetricsLogWriter.read(RunFolder(url: XCTUnwrap(reference.runFolder)).metrics).records)
     }
 
     // MARK: Bad inputs: one line each, naming the problem and what to do

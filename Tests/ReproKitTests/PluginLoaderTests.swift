@@ -17,6 +17,8 @@ final class PluginLoaderTests: XCTestCase {
 
     override func tearDownWithError() throws {
         unsetenv("REPRO_PLUGIN_PATH")
+        // Folders made unsafe on purpose: safe again, so that they can be removed.
+        _ = try? FileManager.default.subpathsOfDirectory(atPath: dir.path).map { chmod(dir.path + "/" + $0, 0o755) }
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -165,5 +167,116 @@ final class PluginLoaderTests: XCTestCase {
         let selftest = try XCTUnwrap(plugins.first { $0.plugin.id == "selftest" })
         let task = try selftest.plugin.tasks[0].make(selftest.plugin.tasks[0].defaults, context: RunContext(seed: 0))
         XCTAssertEqual(task.plan.batchesPerEpoch, 20)
+    }
+
+    // MARK: Libraries that crash while loading (the probe)
+
+    /// A library whose entry point calls abort(), and one whose ELF constructor exits the
+    /// process: loaded in this process, either would end the test run. With the probe, each
+    /// is one line and SelfTest beside them loads.
+    private func crashingLibraries(in folder: URL) throws -> (aborts: String, exits: String) {
+        let aborts = try compile("""
+            #include <stdlib.h>
+            int repro_plugin_abi(void) { return \(reproPluginABIVersion); }
+            void *repro_plugin_entry(void) { abort(); }
+            """, to: "libAborts.so", in: folder)
+        let exits = try compile("""
+            #include <stdlib.h>
+            __attribute__((constructor)) static void quit(void) { exit(3); }
+            int repro_plugin_abi(void) { return \(reproPluginABIVersion); }
+            void *repro_plugin_entry(void) { return 0; }
+            """, to: "libExits.so", in: folder)
+        return (aborts, exits)
+    }
+
+    func testAPluginThatCrashesWhileLoadingIsReportedAndTheOthersLoad() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: build + "/repro"), "build the host first: scripts/build")
+        let folder = dir.appendingPathComponent("plugins"), cache = dir.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (aborts, exits) = try crashingLibraries(in: folder)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("libSelfTest.so").path,
+                                                   withDestinationPath: build + "/libSelfTest.so")
+        let probe = PluginProbe(command: [build + "/repro", PluginProbe.subcommand], cacheFolder: cache.path)
+        func load(_ probe: PluginProbe) -> (ids: [String], errors: [PluginLoadError]) {
+            let (plugins, all) = PluginLoader.loadAll(explicit: folder.path, probe: probe)
+            return (plugins.filter { $0.path.hasPrefix(dir.path) }.map(\.plugin.id), all.filter { $0.description.hasPrefix(dir.path) })
+        }
+        let first = load(probe)
+        XCTAssertEqual(first.ids, ["selftest"])
+        XCTAssertEqual(first.errors, [.crashed(path: aborts, how: "killed by SIGABRT"),
+                                      .crashed(path: exits, how: "it exited the process with status 3")])
+        XCTAssertEqual(first.errors[0].description, "\(aborts): crashed while loading (killed by SIGABRT), so it was not "
+            + "loaded; fix or rebuild the plugin, or remove it from the plugin folder")
+        // One verdict per library of this folder, cached (the build folder's plugins have theirs).
+        let paths = try FileManager.default.contentsOfDirectory(atPath: cache.path).compactMap {
+            try (JSONSerialization.jsonObject(with: Data(contentsOf: cache.appendingPathComponent($0))) as? [String: Any])?["path"] as? String
+        }
+        XCTAssertEqual(paths.filter { $0.hasPrefix(folder.path) }.sorted(), [aborts, exits, folder.path + "/libSelfTest.so"].sorted())
+
+        // A probe that would report every library as killed by SIGTERM: the cached verdicts
+        // are used, so it never runs for the unchanged files.
+        let liar = PluginProbe(command: ["/bin/sh", "-c", "kill -TERM $$", "sh"], cacheFolder: cache.path)
+        XCTAssertEqual(load(liar).errors, first.errors)
+        XCTAssertEqual(load(liar).ids, ["selftest"])
+        // A rebuilt library (new content, size, mtime) is probed again.
+        try FileManager.default.removeItem(atPath: exits)
+        _ = try compile("int repro_plugin_abi(void) { return 999; }\n", to: "libExits.so", in: folder)
+        XCTAssertEqual(load(liar).errors, [.crashed(path: aborts, how: "killed by SIGABRT"),
+                                           .crashed(path: exits, how: "killed by SIGTERM")])
+        try FileManager.default.removeItem(at: cache)
+        XCTAssertEqual(load(probe).errors, [.crashed(path: aborts, how: "killed by SIGABRT"),
+                                            .abiMismatch(path: exits, found: 999, expected: reproPluginABIVersion)])
+    }
+
+    // MARK: Plugins other users could have written
+
+    /// As ssh refuses a loose key: a library or a folder that another user may write is
+    /// refused in one line, before anything of it is loaded; the rest still loads.
+    func testPluginsWritableByOtherUsersAreRefused() throws {
+        let folder = dir.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        XCTAssertEqual(chmod(folder.path, 0o755), 0)
+        let loose = try abiLibrary(in: folder)         // would be an ABI mismatch if it were read
+        let ownGroup = try plainLibrary(in: folder)    // g+w for the owner's own group: allowed
+        XCTAssertEqual(chmod(loose, 0o666), 0)
+        XCTAssertEqual(chmod(ownGroup, 0o664), 0)
+        XCTAssertEqual(chown(ownGroup, geteuid(), getpwuid(geteuid())!.pointee.pw_gid), 0)
+        // A link into a world-writable folder without the sticky bit: anyone could swap the target.
+        let open = dir.appendingPathComponent("open")
+        try FileManager.default.createDirectory(at: open, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: build + "/libSelfTest.so", toPath: open.appendingPathComponent("libSelfTest.so").path)
+        XCTAssertEqual(chmod(open.path, 0o777), 0)
+        let link = folder.appendingPathComponent("libLinked.so").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: open.path + "/libSelfTest.so")
+
+        var (_, all) = PluginLoader.loadAll(explicit: folder.path)
+        var errors = all.filter { $0.description.hasPrefix(dir.path) }
+        XCTAssertEqual(errors, [
+            .unsafeFile(path: loose, problem: "writable by every user (mode 0666)"),
+            .unsafeFile(path: link, problem: "links to \(open.path)/libSelfTest.so, whose folder is writable by every user (mode 0777)"),
+            .notAPlugin(path: ownGroup),  // read, so past the permission check
+        ])
+        XCTAssertEqual(errors.first?.description, "\(loose): writable by every user (mode 0666), so it was not loaded "
+            + "(a plugin runs as you); chmod go-w it, or remove it from the plugin folder")
+
+        if geteuid() == 0 {  // only root can give a file away
+            XCTAssertEqual(chown(ownGroup, 0, 100), 0)  // group 'users', not root's own
+            XCTAssertEqual(chown(loose, 65534, 0), 0)
+            XCTAssertEqual(chmod(loose, 0o644), 0)
+            (_, all) = PluginLoader.loadAll(explicit: folder.path)
+            errors = all.filter { $0.description.hasPrefix(dir.path) }
+            XCTAssertTrue(errors.contains(.unsafeFile(path: ownGroup, problem: "writable by group 100, not only its owner (mode 0664)")),
+                          errors.map(\.description).joined(separator: "\n"))
+            XCTAssertTrue(errors.contains(.unsafeFile(path: loose, problem: "owned by user 65534, neither you nor root (mode 0644)")))
+            XCTAssertTrue(errors.first { $0.description.hasPrefix(loose) }!.description.contains("chown it to yourself"))
+        }
+
+        // A folder others may write: one line for the folder, nothing of it is loaded.
+        XCTAssertEqual(chmod(folder.path, 0o777), 0)
+        (_, all) = PluginLoader.loadAll(explicit: folder.path)
+        errors = all.filter { $0.description.hasPrefix(dir.path) }
+        XCTAssertEqual(errors, [.unsafeFolder(path: folder.path, problem: "writable by every user (mode 0777)")])
+        XCTAssertEqual(errors[0].description, "\(folder.path): plugin folder writable by every user (mode 0777), so none of "
+            + "its plugins was loaded; chmod go-w it, or move the plugins elsewhere")
     }
 }

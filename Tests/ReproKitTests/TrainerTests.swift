@@ -148,6 +148,40 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(last.history.records.filter { $0.split == "eval" }.map(\.step), evals)
     }
 
+    /// Ctrl-C in the middle of a log interval (records every 5 steps, 15 steps an epoch,
+    /// stopped at step 17): the open interval's sums travel in the checkpoint, so the resumed
+    /// run logs exactly the records of an uninterrupted one, the interval 16-20 included.
+    func testTheLogIntervalAcrossAnInterruptionMatchesTheUninterruptedRun() throws {
+        let full = try Trainer(task: ToyTask(seed: 6))
+        try full.run()
+
+        let dir = tempDir()
+        let writer = CheckpointWriter(folder: dir, metadata: meta)
+        let t1 = try Trainer(task: ToyTask(seed: 6), callbacks: [StopAt(step: 17), writer])
+        defer { Interrupt.uninstall() }
+        XCTAssertEqual(try t1.run(), .interrupted(step: 17))
+        Interrupt.uninstall()
+        let saved = try Checkpoint.read(from: writer.latest)
+        XCTAssertEqual(saved.logWindowCounts, ["loss": 2, "lr": 2])
+        XCTAssertEqual(Set(saved.logWindowSums.keys), ["loss", "lr"])
+
+        let t2 = try Trainer(task: ToyTask(seed: 6))
+        try t2.restore(from: saved)
+        t2.restoreHistory(t1.history)
+        XCTAssertEqual(try t2.run(), .completed)
+        XCTAssertEqual(t2.history.records.map(\.step), full.history.records.map(\.step))
+        XCTAssertEqual(t2.history.records, full.history.records)
+        XCTAssertTrue(t2.history.records.contains { $0.split == "train" && $0.step == 20 })
+
+        // A window that cannot be an open interval is a damaged checkpoint, refused in one line.
+        var damaged = saved
+        damaged.logWindowCounts["loss"] = 6
+        XCTAssertThrowsError(try Trainer(task: ToyTask(seed: 6)).restore(from: damaged, path: "c.h5")) { error in
+            XCTAssertEqual("\(error)", "c.h5 is a damaged repro checkpoint: progress/window_sums and window_counts are not the "
+                + "sums and counts (1 to 5) of the same metrics; re-run or pick another checkpoint")
+        }
+    }
+
     func testNaNLossStopsAndKeepsLastGoodCheckpoint() throws {
         let dir = tempDir()
         let task = ToyTask(seed: 1)

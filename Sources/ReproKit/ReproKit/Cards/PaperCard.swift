@@ -57,6 +57,9 @@ public struct PaperCard: Sendable {
     /// Parses and validates a card's text, collecting every problem (sorted by line) so that
     /// a student can fix several typos in one go. The card is nil if there is any problem.
     public static func check(_ text: String, file: String) -> (card: PaperCard?, errors: [CardError]) {
+        if let (line, problem) = TOMLPreflight.problem(text) {
+            return (nil, [CardError(file: file, line: line, "TOML syntax error: \(problem)")])
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -26,6 +26,11 @@
 ///       progress/                              group
 ///         step, epoch    int64 scalars
 ///         @<metric>      float64               metrics of the last/best evaluation
+///         window_sums/   group: @<metric> float64  the training log's open interval: each
+///         window_counts/ group: @<metric> int64    metric's sum and count over the steps since
+///                                              the last logged record (absent when none), so
+///                                              that a resumed run logs the means an
+///                                              uninterrupted one does
 ///
 /// All numbers are little-endian. Datasets anywhere but under `optimizer/`, `rng/`, `task/`
 /// and `progress/` are model tensors, named by their path (so a foreign file whose names are
@@ -70,6 +75,10 @@ public struct CheckpointContents {
     public var epoch: Int
     /// Metrics of the last (or best) evaluation.
     public var metrics: [String: Double]
+    /// The training log's open interval: per metric, the sum and the number of steps since
+    /// the last logged record (empty at a logged step, so at every epoch's end).
+    public var logWindowSums: [String: Double] = [:]
+    public var logWindowCounts: [String: Int] = [:]
     public var metadata: CheckpointMetadata
 
     public init(tensors: [(String, Tensor)], metadata: CheckpointMetadata,
@@ -197,6 +206,19 @@ public enum Checkpoint {
         AtomicWrite.syncFolder(url.deletingLastPathComponent().path)
     }
 
+    /// What `childMain` prints once a read returned.
+    static let readMarker = "repro-check-checkpoint: read"
+
+    /// What the child process of `repro check-checkpoint PATH` runs: reads the checkpoint (a
+    /// damaged one may kill the process inside libhdf5) and prints the marker when the read
+    /// returned, whatever it returned (the parent's own read reports a refusal).
+    public static func childMain(path: String) -> Never {
+        _ = try? read(from: URL(fileURLWithPath: path))
+        print(readMarker)
+        fflush(stdout)
+        _exit(0)
+    }
+
     /// Reads the checkpoint at `url`, checking its magic and format version.
     public static func read(from url: URL) throws -> CheckpointContents {
         let path = url.path
@@ -265,6 +287,15 @@ public enum Checkpoint {
                 c.metrics = try numbers(file.attributes(of: "progress"))
                 if file.exists("progress/step") { c.step = try file.readInt64("progress/step") }
                 if file.exists("progress/epoch") { c.epoch = try file.readInt64("progress/epoch") }
+                if file.exists("progress/window_sums") { c.logWindowSums = try numbers(file.attributes(of: "progress/window_sums")) }
+                if file.exists("progress/window_counts") {
+                    for (name, v) in try file.attributes(of: "progress/window_counts") {
+                        guard case .int(let n) = v else {
+                            throw CheckpointError.malformed(path: path, problem: "progress/window_counts/@\(name) is not an integer")
+                        }
+                        c.logWindowCounts[name] = n
+                    }
+                }
             }
             try file.close()
             return c
@@ -332,7 +363,7 @@ public enum Checkpoint {
         for name in c.optimizerScalars.keys where name.isEmpty {
             throw CheckpointError.invalidName(name, problem: "empty optimizer scalar name")
         }
-        for name in c.metrics.keys where name.isEmpty {
+        for name in Array(c.metrics.keys) + c.logWindowSums.keys + c.logWindowCounts.keys where name.isEmpty {
             throw CheckpointError.invalidName(name, problem: "empty metric name")
         }
     }
@@ -372,6 +403,16 @@ public enum Checkpoint {
         try f.writeInt64(c.epoch, to: "progress/epoch")
         for (name, v) in c.metrics.sorted(by: { $0.key < $1.key }) {
             try f.setAttribute(name, .double(v), on: "progress")
+        }
+        if !c.logWindowCounts.isEmpty {
+            try f.createGroup("progress/window_sums")
+            try f.createGroup("progress/window_counts")
+            for (name, v) in c.logWindowSums.sorted(by: { $0.key < $1.key }) {
+                try f.setAttribute(name, .double(v), on: "progress/window_sums")
+            }
+            for (name, n) in c.logWindowCounts.sorted(by: { $0.key < $1.key }) {
+                try f.setAttribute(name, .int(n), on: "progress/window_counts")
+            }
         }
     }
 

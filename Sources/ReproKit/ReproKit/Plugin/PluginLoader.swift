@@ -11,6 +11,11 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
     case notAFolder(path: String)
     /// A task whose config struct has a field `--set` cannot express; the plugin still loads.
     case badConfig(path: String, task: String, problem: String)
+    /// Loading the library in a probe process killed that process (`PluginProbe`).
+    case crashed(path: String, how: String)
+    /// A plugin file, or a plugin folder, that users other than its owner and root may change.
+    case unsafeFile(path: String, problem: String)
+    case unsafeFolder(path: String, problem: String)
 
     public var description: String {
         switch self {
@@ -28,6 +33,14 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable {
             return "--plugins \(path): no such folder; point it at the folder holding the plugin libraries (lib*.so)"
         case .badConfig(let path, let task, let problem):
             return "\(path): task '\(task)' cannot run: \(problem); fix the plugin's config struct"
+        case .crashed(let path, let how):
+            return "\(path): crashed while loading (\(how)), so it was not loaded; fix or rebuild the plugin, or remove it from the plugin folder"
+        case .unsafeFile(let path, let problem):
+            return "\(path): \(problem), so it was not loaded (a plugin runs as you); "
+                + (problem.hasPrefix("owned by") ? "chown it to yourself" : "chmod go-w it") + ", or remove it from the plugin folder"
+        case .unsafeFolder(let path, let problem):
+            return "\(path): plugin folder \(problem), so none of its plugins was loaded; "
+                + (problem.hasPrefix("owned by") ? "chown it to yourself" : "chmod go-w it") + ", or move the plugins elsewhere"
         }
     }
 }
@@ -69,6 +82,40 @@ public enum PluginLoader {
             }
     }
 
+    /// Why users other than `path`'s owner and root could change it, or nil: as ssh refuses a
+    /// loose key, repro refuses code that another user could have put there. Refused: an
+    /// owner other than you or root, write permission for others, and write permission for a
+    /// group other than the owner's own (Debian's user-private groups stay allowed).
+    /// `stickyIsSafe`: a world-writable folder with the sticky bit (/tmp) protects the files
+    /// already in it, which is enough for the folder of a library a plugin link points to.
+    static func permissionProblem(_ path: String, stickyIsSafe: Bool = false) -> String? {
+        var s = stat()
+        guard stat(path, &s) == 0 else { return nil }  // the load itself will say what is wrong
+        let mode = "mode 0" + String(s.st_mode & 0o7777, radix: 8)
+        if s.st_uid != 0 && s.st_uid != geteuid() {
+            return "owned by user \(s.st_uid), neither you nor root (\(mode))"
+        }
+        if stickyIsSafe && (s.st_mode & S_ISVTX) != 0 { return nil }
+        if (s.st_mode & S_IWOTH) != 0 { return "writable by every user (\(mode))" }
+        if (s.st_mode & S_IWGRP) != 0 {
+            let ownGroup = getpwuid(s.st_uid).map { $0.pointee.pw_gid }
+            if ownGroup != s.st_gid { return "writable by group \(s.st_gid), not only its owner (\(mode))" }
+        }
+        return nil
+    }
+
+    /// The permission problem of a candidate file: the file itself (through links), and the
+    /// folder of the file a link points to.
+    static func filePermissionProblem(_ path: String) -> PluginLoadError? {
+        if let p = permissionProblem(path) { return .unsafeFile(path: path, problem: p) }
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let folder = real.deletingLastPathComponent().path
+        if real.path != path, let p = permissionProblem(folder, stickyIsSafe: true) {
+            return .unsafeFile(path: path, problem: "links to \(real.path), whose folder is \(p)")
+        }
+        return nil
+    }
+
     /// Loads one library. It must export `repro_plugin_abi` (checked first) and
     /// `repro_plugin_entry`.
     public static func load(path: String) throws -> LoadedPlugin {
@@ -102,8 +149,11 @@ public enum PluginLoader {
     }
 
     /// Loads every plugin on the search path. A bad library is reported and skipped; the
-    /// others still load. The first library with a given paper id wins.
-    public static func loadAll(explicit: String? = nil) -> (plugins: [LoadedPlugin], errors: [PluginLoadError]) {
+    /// others still load. The first library with a given paper id wins. A folder or file that
+    /// other users may write is refused; with a `probe`, each library is first loaded in a
+    /// child process (its verdict cached), and one that crashes there is reported, not loaded.
+    public static func loadAll(explicit: String? = nil, probe: PluginProbe? = nil)
+        -> (plugins: [LoadedPlugin], errors: [PluginLoadError]) {
         var plugins: [LoadedPlugin] = [], errors: [PluginLoadError] = []
         var byID: [String: String] = [:]
         var seenFiles = Set<String>()
@@ -112,10 +162,24 @@ public enum PluginLoader {
             errors.append(.notAFolder(path: explicit))
         }
         for dir in searchPath(explicit: explicit) {
-            for path in candidates(in: dir) {
+            let found = candidates(in: dir)
+            if !found.isEmpty, let p = permissionProblem(dir) {
+                errors.append(.unsafeFolder(path: dir, problem: p))
+                continue
+            }
+            for path in found {
                 let name = URL(fileURLWithPath: path).lastPathComponent
                 // The same library in two folders of the path: the first one wins quietly.
                 guard seenFiles.insert(name).inserted else { continue }
+                if let unsafe = filePermissionProblem(path) {
+                    errors.append(unsafe)
+                    continue
+                }
+                // A truncated file is refused by `load` in one line; no probe needed for it.
+                if let probe, ELFCheck.problem(path) == nil, let crash = probe.problem(path) {
+                    errors.append(crash)
+                    continue
+                }
                 do {
                     let loaded = try load(path: path)
                     if let first = byID[loaded.plugin.id] {

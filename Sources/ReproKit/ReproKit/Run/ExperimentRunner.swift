@@ -62,6 +62,10 @@ public struct RunRequest {
 public struct ExperimentRunner {
     public let plugins: [LoadedPlugin]
     public let log: (String) -> Void
+    /// The `repro` binary and its hidden subcommand that reads one checkpoint
+    /// (`repro check-checkpoint PATH`): with it, `resume` reads the checkpoint in a child first,
+    /// because libhdf5 can die of SIGSEGV on a file whose metadata is damaged.
+    public var checkpointCheck: [String]?
 
     public init(plugins: [LoadedPlugin], log: @escaping (String) -> Void = { print($0) }) {
         self.plugins = plugins
@@ -198,6 +202,10 @@ public struct ExperimentRunner {
         try Self.checkResourcesForTheEnd()
         Threads.set(record.threads)
         let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
+        if let command = checkpointCheck, FileManager.default.fileExists(atPath: folder.checkpoint.path),
+           let how = ChildCheck.run(command + [folder.checkpoint.path], marker: Checkpoint.readMarker, timeout: 600) {
+            throw CheckpointError.unreadable(path: folder.checkpoint.path, reason: "reading it crashed the HDF5 library (\(how))")
+        }
         let checkpoint = try Checkpoint.read(from: folder.checkpoint)
         // A checkpoint copied in from another run may even fit the model (another variant,
         // the same plugin's other experiment); its weights are not this run's.

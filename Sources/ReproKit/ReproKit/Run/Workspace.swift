@@ -12,9 +12,10 @@ public struct Workspace {
     public let experimentsWithProblems: Set<String>
 
     /// Loads plugins (`--plugins`, `$REPRO_PLUGIN_PATH`, beside the binary) and cards
-    /// (`--papers`, `$REPRO_PAPERS`, ./Papers, the source tree's Papers/).
-    public static func load(plugins pluginDir: String?, papers papersDir: String?) -> Workspace {
-        let (plugins, pluginErrors) = PluginLoader.loadAll(explicit: pluginDir)
+    /// (`--papers`, `$REPRO_PAPERS`, ./Papers, the source tree's Papers/). With a `probe`,
+    /// each plugin library is first loaded in a child process (`PluginProbe`).
+    public static func load(plugins pluginDir: String?, papers papersDir: String?, probe: PluginProbe? = nil) -> Workspace {
+        let (plugins, pluginErrors) = PluginLoader.loadAll(explicit: pluginDir, probe: probe)
         var (cards, cardErrors) = CardLibrary.load(explicit: papersDir)
         let runner = ExperimentRunner(plugins: plugins)
         var withProblems = Set<String>()

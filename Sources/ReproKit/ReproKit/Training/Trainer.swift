@@ -33,6 +33,9 @@ public final class Trainer {
     public var plan: TrainingPlan { task.plan }
     /// The model's parameters, listed once (reflection over the module tree is not free).
     private let parameters: [Tensor]
+    /// The training metrics since the last logged record; saved in checkpoints, so that the
+    /// record after a resume averages the same steps as in an uninterrupted run.
+    private var window = IntervalMean()
 
     public init(task: TrainingTask, callbacks: [TrainerCallback] = []) throws {
         self.task = task
@@ -78,6 +81,14 @@ public final class Trainer {
         if let (name, _) = scalars.sorted(by: { $0.0 < $1.0 }).first(where: { !$0.1.isFinite }) {
             throw CheckpointError.malformed(path: path, problem: "\(name) is NaN or infinite")
         }
+        // The open log interval: a sum and a count for each metric, at most one interval long.
+        let longest = Swift.max(plan.logEvery, 1)
+        if Set(c.logWindowSums.keys) != Set(c.logWindowCounts.keys)
+            || !c.logWindowCounts.values.allSatisfy({ $0 >= 1 && $0 <= longest })
+            || !c.logWindowSums.values.allSatisfy(\.isFinite) {
+            throw CheckpointError.malformed(path: path, problem: "progress/window_sums and window_counts are not the sums "
+                + "and counts (1 to \(longest)) of the same metrics")
+        }
         try Checkpoint.load(c, into: task.model)
         for o in optimizers {
             do {
@@ -99,6 +110,7 @@ public final class Trainer {
         step = c.step
         epoch = c.epoch
         lastEval = c.metrics
+        window = IntervalMean(sums: c.logWindowSums, counts: c.logWindowCounts)
     }
 
     /// Whether a saved (step, epoch) is a point this plan reaches: within epoch `epoch`'s
@@ -129,9 +141,12 @@ public final class Trainer {
         var state = task.saveState()
         for (name, r) in state.rng { rng["task." + name] = r }
         state.rng = [:]
-        return CheckpointContents(tensors: task.model.stateDict(), metadata: metadata,
-                                  optimizerTensors: tensors, optimizerScalars: scalars,
-                                  rng: rng, task: state, step: step, epoch: epoch, metrics: lastEval)
+        var contents = CheckpointContents(tensors: task.model.stateDict(), metadata: metadata,
+                                          optimizerTensors: tensors, optimizerScalars: scalars,
+                                          rng: rng, task: state, step: step, epoch: epoch, metrics: lastEval)
+        contents.logWindowSums = window.sums
+        contents.logWindowCounts = window.counts
+        return contents
     }
 
     private func optimizerState(of name: String, in c: CheckpointContents) -> OptimizerState {
@@ -207,7 +222,6 @@ public final class Trainer {
         guard perEpoch > 0 else { throw ConfigError.invalid("the plan has no batch per epoch (is the data set smaller than one batch?)") }
         task.model.train()
         for c in callbacks { try c.runStart(self) }
-        var pending = IntervalMean()
         epochLoop: while epoch < plan.epochs {
             let firstStep = step - epoch * perEpoch
             if firstStep == 0 { for c in callbacks { try c.epochStart(self, epoch: epoch) } }
@@ -225,12 +239,12 @@ public final class Trainer {
                 lastStepExamples = taken.examples
                 stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
                 stepExamples += taken.examples
-                pending.add(taken.metrics)
+                window.add(taken.metrics)
                 for c in callbacks { try c.stepEnd(self, metrics: taken.metrics) }
                 let lastOfEpoch = index == perEpoch - 1
                 if step % Swift.max(plan.logEvery, 1) == 0 || lastOfEpoch {
-                    history.append(.init(split: "train", step: step, epoch: epoch, metrics: pending.mean()))
-                    pending = IntervalMean()
+                    history.append(.init(split: "train", step: step, epoch: epoch, metrics: window.mean()))
+                    window = IntervalMean()
                 }
                 // The last step of an epoch that evaluates at its end is evaluated there.
                 if let every = plan.evalEvery, every > 0, step % every == 0, !lastOfEpoch || !evaluatesAtEnd(epoch) {
@@ -262,8 +276,9 @@ public final class Trainer {
 
 /// Means of the metrics logged since the last record.
 struct IntervalMean {
-    private var sums: [String: Double] = [:]
-    private var counts: [String: Int] = [:]
+    private(set) var sums: [String: Double] = [:]
+    private(set) var counts: [String: Int] = [:]
+    init(sums: [String: Double] = [:], counts: [String: Int] = [:]) { self.sums = sums; self.counts = counts }
     mutating func add(_ m: [String: Double]) {
         for (k, v) in m { sums[k, default: 0] += v; counts[k, default: 0] += 1 }
     }
