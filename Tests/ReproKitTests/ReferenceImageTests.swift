@@ -63,7 +63,7 @@ final class ReferenceImageTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("study-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: url) }
         try StudyFigure.draw(spec, histories: [("plain", [run(1), run(1.1), run(0.9)]), ("residual", [run(0.8), run(0.85), run(0.7)])],
-                             experiment: "toy-study", seeds: [0, 1, 2], quick: true, width: 340, height: 220, to: url)
+                             experiment: "toy-study", seeds: [0, 1, 2], quick: true, width: 340, height: 210, to: url)
         try ReferenceImages.check(file: url, "study-bands")
     }
 

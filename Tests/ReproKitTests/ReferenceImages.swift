@@ -67,9 +67,9 @@ enum ReferenceImages {
 
     /// Compares a PNG file a drawing wrote, read back with libpng.
     static func check(file path: URL, _ name: String, tolerance: Int = 8, allowedPixels: Int = 0,
-                      line: UInt = #line) throws {
+                      file: StaticString = #filePath, line: UInt = #line) throws {
         try check(Canvas(try PNGImage(contentsOfFile: path.path)), name, tolerance: tolerance,
-                  allowedPixels: allowedPixels, line: line)
+                  allowedPixels: allowedPixels, file: file, line: line)
     }
 
     /// Per-pixel comparison of two canvases of the same size.

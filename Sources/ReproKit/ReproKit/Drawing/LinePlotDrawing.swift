@@ -169,7 +169,7 @@ extension LinePlot {
 
     /// The value of each single-point series beside its marker, where it covers the fewest
     /// drawn lines and no earlier label (left of it first in the right half of the plot,
-    /// right of it first in the left half, then above, below and diagonally).
+    /// right of it first in the left half, then above, below and diagonally, then further out).
     func valueLabels(_ g: PlotGeometry, font: Font) -> [(text: String, box: PixelRect, color: RGB)] {
         let m = font.lineMetrics(size: Self.valueSize)
         let h = m.ascent + m.descent + 2
@@ -189,11 +189,18 @@ extension LinePlot {
             let left = PixelRect(x: px - gap - w, y: py - h / 2, width: w, height: h)
             let right = PixelRect(x: px + gap, y: py - h / 2, width: w, height: h)
             let sides = p.x > plot.midX ? [left, right] : [right, left]
-            var candidates = sides
-            for dy in [-(gap + h / 2), gap + h / 2] {
-                candidates.append(PixelRect(x: px - w / 2, y: py - h / 2 + dy, width: w, height: h))
-                candidates += sides.map { PixelRect(x: $0.x, y: $0.y + dy, width: w, height: h) }
+            let away = p.x > plot.midX ? -(w + 4) : w + 4
+            // Beside, above and below the marker, then a line further each way, then further
+            // out, each step away costing about as much as crossing a line: a crowd of single
+            // points (four variants' final test errors) still finds room near each.
+            var candidates = sides.map { ($0, 0) }
+            for k in 0...2 {
+                for dy in [-(gap + h / 2 + k * h), gap + h / 2 + k * h] {
+                    candidates.append((PixelRect(x: px - w / 2, y: py - h / 2 + dy, width: w, height: h), 20 * k))
+                    candidates += sides.map { (PixelRect(x: $0.x, y: $0.y + dy, width: w, height: h), 20 * k) }
+                }
             }
+            candidates += candidates.map { (PixelRect(x: $0.0.x + away, y: $0.0.y, width: w, height: h), $0.1 + 20) }
             func inPlot(_ r: PixelRect) -> Bool { r.x >= plot.x && r.y >= plot.y && r.maxX <= plot.maxX && r.maxY <= plot.maxY }
             func cost(_ r: PixelRect) -> Int {
                 let grown = PixelRect(x: r.x - 1, y: r.y - 1, width: r.width + 2, height: r.height + 2)
@@ -201,8 +208,8 @@ extension LinePlot {
                 return lines!.filter { PlotGeometry.inside(grown, $0) }.count + (overlapsLabel ? 100_000 : 0)
                     + (inPlot(r) ? 0 : 1_000_000)
             }
-            let costs = candidates.map(cost)
-            let best = candidates[costs.indices.min { costs[$0] < costs[$1] }!]
+            let costs = candidates.map { cost($0.0) + $0.1 }
+            let best = candidates[costs.indices.min { costs[$0] < costs[$1] }!].0
             labels.append((text, best, color(of: i).mixed(with: .black, 0.3)))
         }
         return labels

@@ -117,10 +117,13 @@ extension LinePlot {
             if !s.band.isEmpty {
                 canvas.fillPolygon([(x0, cy - 6), (x1, cy - 6), (x1, cy + 6), (x0, cy + 6)], color: color, alpha: Self.bandAlpha)
             }
-            canvas.drawPolyline([(x0, cy), (x1, cy)], color: color, thickness: s.thickness,
-                                dash: s.dashed ? Self.dash(s.thickness) : nil)
+            // A single point is drawn as its marker alone, and so is its sample.
+            if s.finitePoints.count != 1 {
+                canvas.drawPolyline([(x0, cy), (x1, cy)], color: color, thickness: s.thickness,
+                                    dash: s.dashed ? Self.dash(s.thickness) : nil)
+            }
             if s.drawsMarkers {
-                canvas.drawMarker(s.marker, at: ((x0 + x1) / 2, cy), radius: s.thickness + 1.5, color: color)
+                canvas.drawMarker(s.marker, at: ((x0 + x1) / 2, cy), radius: markerRadius(s), color: color)
             }
             try canvas.drawText(s.name, x: x1 + 6, y: cy, size: Self.legendSize, align: .left,
                                 baseline: .middle, font: font)
