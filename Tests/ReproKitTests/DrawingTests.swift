@@ -356,7 +356,7 @@ final class DrawingTests: XCTestCase {
 
     func testPlotSurvivesOutliersGapsAndEmptySeries() throws {
         let blue = RGB(0, 0, 230)
-        var plot = LinePlot(title: "loss", xRange: 0...10, yRange: 0...1)
+        var plot = LinePlot(title: "loss", xRange: 0...10, yRange: 0...1, clipsToRange: true)
         plot.add("loss", [(0, 0.9), (2, 0.5), (3, .nan), (4, 0.4), (5, 1e30), (6, -.infinity), (8, 0.2), (1e25, 0.1)],
                  color: blue, markers: true)
         plot.add("empty", [])

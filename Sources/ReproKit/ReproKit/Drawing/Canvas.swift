@@ -21,10 +21,11 @@ public struct RGB: Equatable, Hashable, Sendable, CustomStringConvertible {
     public static let red = RGB(214, 39, 40)
     public static let green = RGB(44, 160, 44)
 
-    /// Matplotlib's "tab10" cycle: distinct, colour-blind-friendlier than pure primaries.
+    /// The Okabe-Ito colours (Okabe & Ito 2008, "Color Universal Design"), told apart by
+    /// readers with any common colour-vision deficiency: blue, vermillion, bluish green,
+    /// reddish purple, orange, sky blue, black, and yellow last (faint on white).
     public static let palette: [RGB] = [
-        0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD,
-        0x8C564B, 0xE377C2, 0x7F7F7F, 0xBCBD22, 0x17BECF,
+        0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9, 0x000000, 0xF0E442,
     ].map { RGB(hex: $0) }
 
     /// Relative luminance in 0...1 (Rec. 709 weights on the 8-bit values): picks black or

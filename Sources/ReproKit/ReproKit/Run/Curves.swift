@@ -3,10 +3,12 @@ import Foundation
 /// `curves.png`: the run's history as line plots against steps, one panel per scale of
 /// metric (`MetricKind.Scale`) — losses together, 0–1 fractions (accuracy, error) together
 /// on a 0–1 axis, BLEU, FID, perplexity, other metrics and the learning rate each alone.
-/// Training series are plain lines, evaluations have a dot at each point.
+/// Training series are plain lines, evaluations have a dot at each point (a single
+/// evaluation, as in a one-epoch run, is a large dot with its value written beside it).
 public enum Curves {
-    /// Draws `history` to `url` (nothing when it is empty). `kinds` are the task's declared
-    /// metric kinds; other metrics get the kind their name suggests.
+    /// Draws `history` to `url` (nothing when it is empty), under `title` (which says the
+    /// experiment, seed and whether the run was quick: `FigureTitle.runs`). `kinds` are the
+    /// task's declared metric kinds; other metrics get the kind their name suggests.
     public static func draw(_ history: MetricsHistory, title: String, kinds: [String: MetricKind] = [:],
                             to url: URL) throws {
         let plots = panels(history, kinds: kinds)
@@ -43,11 +45,10 @@ public enum Curves {
         return LinePlot(title: scale.title, xLabel: "step", yLabel: scale.axisLabel, logY: scale == .perplexity)
     }
 
-    /// Fractions on the whole 0–1 axis, so that runs compare by eye; unless a value is off
-    /// it (a percentage declared as a fraction), which would be cut off.
+    /// Fractions on the whole 0–1 axis, so that runs compare by eye (a preferred view: a
+    /// percentage declared as a fraction widens it rather than being cut off).
     private static func fitted(_ plot: LinePlot, _ scale: MetricKind.Scale) -> LinePlot {
-        guard scale == .fraction,
-              plot.series.allSatisfy({ $0.points.allSatisfy { !$0.y.isFinite || (0...1).contains($0.y) } }) else { return plot }
+        guard scale == .fraction else { return plot }
         var p = plot
         p.yRange = 0...1
         return p

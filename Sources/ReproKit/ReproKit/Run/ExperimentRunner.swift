@@ -261,7 +261,9 @@ public struct ExperimentRunner {
         }
         // Drawings made during training, this session's and (after a resume) earlier ones.
         drawings += DrawingWriter.stepDrawings(in: folder.url)
-        try Curves.draw(trainer.history, title: record.experiment, kinds: task.plan.metricKinds, to: folder.curves)
+        try Curves.draw(trainer.history, title: FigureTitle.runs(experiment: record.experiment, variant: record.variant,
+                                                                  seeds: [record.seed], quick: record.quick),
+                        kinds: task.plan.metricKinds, to: folder.curves)
         // A variant run is asserted only with the `expect` entries that name it.
         let expectations = experiment.expectations(quick: record.quick, variant: record.variant)
         let assertions: [RunSummary.Assertion] = expectations.map { e in

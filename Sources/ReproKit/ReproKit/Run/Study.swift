@@ -116,7 +116,7 @@ extension ExperimentRunner {
                 if !hs.isEmpty { histories.append((variant, hs)) }
             }
             if !histories.isEmpty {
-                try StudyFigure.draw(spec, histories: histories, experiment: e.name, seeds: seeds,
+                try StudyFigure.draw(spec, histories: histories, experiment: e.name, seeds: seeds, quick: quick,
                                      to: folder.file("figure.png"))
                 figureName = "figure.png"
             }
@@ -135,50 +135,6 @@ extension ExperimentRunner {
         guard let first = seeds.first, let last = seeds.last else { return "" }
         if seeds.count == 1 { return "\(first)" }
         return seeds == Array(first...last) ? "\(first)-\(last)" : seeds.map(String.init).joined(separator: ",")
-    }
-}
-
-/// The study's `figure.png`: each figure metric against steps, one colour per variant (its
-/// mean over seeds), the first metric solid and the next ones dashed, as in the papers'
-/// "training (dashed) and test (bold)" plots; or, with the spec's `xValues`, each variant's
-/// final metrics against those x values.
-public enum StudyFigure {
-    public static func draw(_ spec: FigureSpec, histories: [(String, [MetricsHistory])], experiment: String,
-                            seeds: [UInt64], to url: URL) throws {
-        let seedText = seeds.count == 1 ? "seed \(seeds[0])" : "mean of \(seeds.count) seeds"
-        var plot = LinePlot(title: (spec.title ?? experiment) + " (\(seedText))", xLabel: spec.xLabel ?? "step",
-                            yLabel: spec.yLabel ?? spec.metrics.joined(separator: ", "))
-        for (i, (variant, hs)) in histories.enumerated() where spec.xValues != nil {
-            // Final values against the card's x: the mean over the runs that have each metric.
-            let points = zip(spec.xValues!, spec.metrics).compactMap { x, metric -> (x: Double, y: Double)? in
-                let ys = hs.compactMap { $0.lastEval?[metric] }
-                return ys.isEmpty ? nil : (x: x, y: ys.reduce(0, +) / Double(ys.count))
-            }
-            if !points.isEmpty { plot.add(variant, points, color: RGB.palette[i % RGB.palette.count], markers: true) }
-        }
-        for (i, (variant, hs)) in histories.enumerated() where spec.xValues == nil {
-            let color = RGB.palette[i % RGB.palette.count]
-            for (j, metric) in spec.metrics.enumerated() {
-                let points = meanSeries(hs.map { $0.figureSeries(metric) })
-                guard !points.isEmpty else { continue }
-                let label = spec.metrics.count == 1 ? variant : "\(variant) \(metric)"
-                plot.add(label, points, color: color, thickness: j == 0 ? 2 : 1.5, dashed: j > 0,
-                         markers: points.count <= 12)
-            }
-        }
-        if let top = spec.yMax { plot.yRange = 0...top }
-        guard !plot.series.isEmpty else { return }
-        try plot.render(width: 760, height: 500).write(to: url.path)
-    }
-
-    /// The mean over runs at each step that every run logged.
-    static func meanSeries(_ runs: [[(x: Double, y: Double)]]) -> [(x: Double, y: Double)] {
-        guard let first = runs.first else { return [] }
-        let tables = runs.map { Dictionary($0.map { ($0.x, $0.y) }, uniquingKeysWith: { _, b in b }) }
-        return first.compactMap { p in
-            let ys = tables.compactMap { $0[p.x] }
-            return ys.count == tables.count ? (x: p.x, y: ys.reduce(0, +) / Double(ys.count)) : nil
-        }
     }
 }
 
