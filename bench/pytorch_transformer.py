@@ -11,7 +11,8 @@ Subcommands
            side, Adam (0.9, 0.98, 1e-9), label smoothing 0.1, dropout 0.1, at
            torch.set_num_threads(2); compare with `repro bench transformer-mini` at the same sizes.
     check  RUN_FOLDER
-           reads the run's checkpoint.h5 (h5py) and config.json, loads every tensor by name,
+           reads the run's checkpoint.h5 (h5py) and config.json, loads every tensor by name (the
+           checkpoint's model tensors and the PyTorch state_dict must have the same names),
            teacher-forces the run's own test translations (test_hypotheses.json: source ids,
            output ids, repro's log-probability of each) and prints the largest difference of the
            sentence log-probabilities.
@@ -153,6 +154,10 @@ def check(run):
         model = Seq2SeqTransformer(vs, vt, int(c["d_model"]), int(c["heads"]), int(c["layers"]),
                                    int(c["feed_forward"]), 0.0, c["norm"] == "pre", c["positions"] == "learned",
                                    int(c["max_positions"]), shared)
+        stored = {k for k in f.keys() if isinstance(f[k], h5py.Dataset)}  # the model's tensors
+        if stored != set(model.state_dict()):
+            raise SystemExit(f"checkpoint and PyTorch model differ in names: only in the checkpoint "
+                             f"{sorted(stored - set(model.state_dict()))}, only in PyTorch {sorted(set(model.state_dict()) - stored)}")
         state = {name: torch.from_numpy(np.asarray(f[name])) for name in model.state_dict()}
     model.load_state_dict(state, strict=True)
     model.eval()

@@ -33,7 +33,9 @@ struct TransformerConfig: Codable, RangedConfig {
     var heads = 4
     var layers = 3
     var feed_forward = 512
-    /// P_drop (0.1).
+    /// P_drop (0.1), where PyTorch's nn.Transformer layers put it: on each sub-layer's output
+    /// and the embedding sums (the paper's §5.4), and also on the attention weights and
+    /// between the feed-forward projections (which the paper does not mention).
     var dropout = 0.1
     /// "post" (the paper's: LayerNorm(x + Sublayer(x))) or "pre".
     var norm = "post"
@@ -84,11 +86,14 @@ func makeTask(_ c: TransformerConfig, _ context: RunContext) throws -> TrainingT
         dataset: c.dataset, sourceLanguage: c.source_language, tokenizer: c.tokenizer, vocabulary: c.vocabulary,
         maxWords: c.max_words, trainSubset: c.train_subset, testSubset: c.test_subset,
         toyExamples: c.toy_examples, toyLengths: 3...c.toy_max_length, sharedVocabulary: c.shared_vocabulary))
-    // A source longer than the position table has no encoding: say so before training.
-    let longest = (data.trainIDs + data.validIDs + data.testIDs).map { Swift.max($0.source.count, $0.target.count + 1) }.max() ?? 0
-    guard longest < c.max_positions else {
+    // A sentence longer than the position table has no encoding: say so before training.
+    // Training and validation pairs are fed whole (the target behind <bos>); test pairs only
+    // by their source (decoding stops at the table's end).
+    let longest = Swift.max((data.trainIDs + data.validIDs).map { Swift.max($0.source.count, $0.target.count + 1) }.max() ?? 0,
+                            data.testIDs.map(\.source.count).max() ?? 0)
+    guard longest <= c.max_positions else {
         throw ConfigError.invalid("the longest sentence has \(longest) tokens, more than max_positions \(c.max_positions) covers; "
-            + "raise it, e.g. --set max_positions=\(longest + 1)")
+            + "raise it, e.g. --set max_positions=\(longest)")
     }
     var rng = context.rng.split(1)
     let shape = TransformerShape(sourceVocabulary: data.sourceTokenizer.vocabularySize,

@@ -13,7 +13,8 @@ struct TransformerShape {
     var sourceVocabulary: Int, targetVocabulary: Int
     /// d_model (512), h heads (8), N layers on each side (6), d_ff (2048).
     var dModel: Int, heads: Int, layers: Int, feedForward: Int
-    /// P_drop (0.1): on the embedding sums, each sub-layer's output and the attention weights.
+    /// P_drop (0.1): on the embedding sums and each sub-layer's output (§5.4), and, as in
+    /// PyTorch's layers, on the attention weights and between the feed-forward projections.
     var dropout: Float
     /// Pre-norm (LayerNorm before each sub-layer, a final norm on each stack) instead of the
     /// paper's post-norm.

@@ -73,8 +73,8 @@ final class TransformerModelTests: XCTestCase {
     }
 
     /// The fixture's model with PyTorch's weights, and the fixture's batch.
-    func load(_ c: Case) throws -> (model: any TranslationModel, batch: Seq2SeqBatch) {
-        var settings: [String: ConfigValue] = [:]
+    func load(_ c: Case, dropout: Double = 0) throws -> (model: any TranslationModel, batch: Seq2SeqBatch) {
+        var settings: [String: ConfigValue] = ["dropout": .double(dropout)]
         for (k, v) in Self.fixture.sizes { settings[k] = .int(v) }
         for (k, v) in c.config { settings[k] = v.value }
         let model = try Self.makeModel(settings)
@@ -122,10 +122,11 @@ final class TransformerModelTests: XCTestCase {
 
     /// startDecoding + decodeStep (the key/value cache) fed the teacher's tokens give the
     /// log-softmax of the teacher-forced logits row by row; the attention over the source sums
-    /// to 1 with zeros on its padding; selectRows reorders and repeats rows mid-sentence.
+    /// to 1 with zeros on its padding; selectRows reorders and repeats rows mid-sentence. The
+    /// model has dropout 0.3, so a dropout left on in decoding would show.
     func testCachedDecodingEqualsTeacherForcing() throws {
         for c in Self.fixture.cases {
-            let (model, batch) = try load(c)
+            let (model, batch) = try load(c, dropout: 0.3)
             try checkStepwise(model, batch, c)
         }
     }

@@ -97,6 +97,10 @@ public final class MultiheadAttention: Module {
                        needWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
         precondition(key.rank == 4 && key.shape[1] == heads && key.shape == value.shape && key.shape[0] == query.shape[0],
                      "MultiheadAttention.attend: key \(key.shape), value \(value.shape) must be [B, \(heads), Tk, d] for query \(query.shape)")
+        if let kpm = keyPaddingMask {
+            precondition(kpm.count == key.shape[0] && kpm.allSatisfy { $0.count == key.shape[2] },
+                         "MultiheadAttention.attend: keyPaddingMask must be [\(key.shape[0])][\(key.shape[2])]")
+        }
         return attendHeads(queryHeads(query), key, value, mask: keyPaddingMask.map(Self.keepMask), causal: false,
                            needWeights: needWeights)
     }
