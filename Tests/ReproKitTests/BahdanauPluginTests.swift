@@ -81,32 +81,7 @@ final class BahdanauPluginTests: XCTestCase {
     /// run's in every tensor (model, Adadelta or Adam state, dropout streams) and in the
     /// tokenizers; so do the evaluations.
     func testResumeAfterCtrlCIsBitIdentical() throws {
-        let args = ["run", "bahdanau-mini", "--quick", "--seed", "5"]
-        let running = try CLITests.Running(args, papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:])
-        CLITests.waitUntilLogged(running, records: 3, in: artifacts.appendingPathComponent("bahdanau-mini"), timeout: 120)
-        XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
-        kill(running.process.processIdentifier, SIGINT)
-        let stopped = running.wait()
-        XCTAssertEqual(stopped.status, 130, stopped.stdout + stopped.stderr)
-        let folder = try XCTUnwrap(stopped.runFolder, stopped.stdout)
-        let resumed = try run(["resume", folder.path])
-        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
-
-        let reference = try run(args)
-        XCTAssertEqual(reference.status, 0, reference.stdout + reference.stderr)
-        let a = try Checkpoint.read(from: RunFolder(url: folder).checkpoint)
-        let b = try Checkpoint.read(from: RunFolder(url: XCTUnwrap(reference.runFolder)).checkpoint)
-        XCTAssertEqual(a.step, b.step)
-        XCTAssertGreaterThan(a.step, 0)
-        let bt = Dictionary(uniqueKeysWithValues: b.tensors)
-        XCTAssertEqual(a.tensors.map(\.0).sorted(), bt.keys.sorted())
-        for (name, t) in a.tensors { XCTAssertEqual(t.scalars, bt[name]?.scalars, "\(name) differs after resume") }
-        XCTAssertEqual(a.optimizerTensors.keys.sorted(), b.optimizerTensors.keys.sorted())
-        for (name, t) in a.optimizerTensors {
-            XCTAssertEqual(t.scalars, b.optimizerTensors[name]?.scalars, "optimizer \(name) differs after resume")
-        }
-        XCTAssertEqual(a.rng, b.rng)
-        XCTAssertEqual(a.task.strings, b.task.strings)
-        XCTAssertEqual(a.metrics, b.metrics)
+        _ = try ResumeCheck.interruptResumeAndCompare(["run", "bahdanau-mini", "--quick", "--seed", "5"],
+                                                      experiment: "bahdanau-mini", artifacts: artifacts, exitStatus: 0)
     }
 }

@@ -176,15 +176,8 @@ final class TransformerModelTests: XCTestCase {
     /// Dropout acts in training only: in eval mode dropout 0.3 gives PyTorch's dropout-free
     /// logits; in training it does not.
     func testDropoutActsOnlyInTraining() throws {
+        let (model, batch) = try load(Self.fixture.cases[0], dropout: 0.3)
         let c = Self.fixture.cases[0]
-        var settings: [String: ConfigValue] = ["dropout": .double(0.3)]
-        for (k, v) in Self.fixture.sizes { settings[k] = .int(v) }
-        for (k, v) in c.config { settings[k] = v.value }
-        let model = try Self.makeModel(settings)
-        let theirs = Dictionary(uniqueKeysWithValues: c.parameters.map { ($0.name, $0) })
-        for (name, p) in model.namedParameters() { p.assign(Tensor(theirs[name]!.data, shape: theirs[name]!.shape)) }
-        let f = Self.fixture
-        let batch = Seq2SeqBatch(Array(zip(c.sources, c.targets)), pad: f.pad, bos: f.bos, eos: f.eos)
         model.eval()
         assertMatchesGolden(withNoGrad { model.logits(batch) }, c.logits, "eval logits with dropout 0.3")
         model.train()

@@ -102,37 +102,14 @@ final class TransformerPluginTests: XCTestCase {
     /// output: the final checkpoint equals an uninterrupted run's in every tensor (the shared
     /// matrix stored once, Adam's moments, the many dropout streams) and in the tokenizer.
     func testResumeAfterCtrlCIsBitIdenticalWithASharedVocabulary() throws {
-        let args = ["run", "transformer-mini", "--quick", "--seed", "5", "--set", "shared_vocabulary=true", "--set", "epochs=3"]
-        let running = try CLITests.Running(args, papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:])
-        CLITests.waitUntilLogged(running, records: 3, in: artifacts.appendingPathComponent("transformer-mini"), timeout: 120)
-        XCTAssertTrue(running.process.isRunning, "the run ended before it could be interrupted")
-        kill(running.process.processIdentifier, SIGINT)
-        let stopped = running.wait()
-        XCTAssertEqual(stopped.status, 130, stopped.stdout + stopped.stderr)
-        let folder = try XCTUnwrap(stopped.runFolder, stopped.stdout)
         // Three epochs stay below the card's 10-epoch quick floor: both runs end with exit 1
         // ("an assertion did not hold") after training to the end, which is all this needs.
-        let resumed = try run(["resume", folder.path])
-        XCTAssertEqual(resumed.status, 1, resumed.stdout + resumed.stderr)
-        XCTAssertTrue(resumed.stdout.contains("from step"), resumed.stdout)
-
-        let reference = try run(args)
-        XCTAssertEqual(reference.status, 1, reference.stdout + reference.stderr)
-        let a = try Checkpoint.read(from: RunFolder(url: folder).checkpoint)
-        let b = try Checkpoint.read(from: RunFolder(url: XCTUnwrap(reference.runFolder)).checkpoint)
+        let args = ["run", "transformer-mini", "--quick", "--seed", "5", "--set", "shared_vocabulary=true", "--set", "epochs=3"]
+        let (a, b) = try ResumeCheck.interruptResumeAndCompare(args, experiment: "transformer-mini", artifacts: artifacts,
+                                                               exitStatus: 1)
         XCTAssertEqual(a.step, 375)
         XCTAssertEqual(b.step, 375)
         XCTAssertEqual(a.tensors.map(\.0).filter { $0.contains("embedding") }, ["embedding.weight"])
-        let bt = Dictionary(uniqueKeysWithValues: b.tensors)
-        XCTAssertEqual(a.tensors.map(\.0).sorted(), bt.keys.sorted())
-        for (name, t) in a.tensors { XCTAssertEqual(t.scalars, bt[name]?.scalars, "\(name) differs after resume") }
-        XCTAssertEqual(a.optimizerTensors.keys.sorted(), b.optimizerTensors.keys.sorted())
-        for (name, t) in a.optimizerTensors {
-            XCTAssertEqual(t.scalars, b.optimizerTensors[name]?.scalars, "optimizer \(name) differs after resume")
-        }
-        XCTAssertEqual(a.rng, b.rng)
         XCTAssertEqual(a.task.strings["source_tokenizer"], a.task.strings["target_tokenizer"], "one vocabulary")
-        XCTAssertEqual(a.task.strings, b.task.strings)
-        XCTAssertEqual(a.metrics, b.metrics)
     }
 }
