@@ -64,9 +64,7 @@ final class BahdanauPluginTests: XCTestCase {
     func testQuickLengthStudyJudgesTheClaimsAndDrawsFigure2() throws {
         let o = try run(["run", "bahdanau-length", "--quick", "--seed", "0"])
         XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
-        let line = try XCTUnwrap(o.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") }, o.stdout)
-        let folder = URL(fileURLWithPath: String(line.dropFirst("report: ".count))).deletingLastPathComponent()
-        let study = try RunFolder(url: folder).readJSON(StudyOutcome.self, from: "study.json")
+        let (study, folder) = try o.study()
         XCTAssertEqual(Set(study.runs.keys), ["rnnsearch", "rnnencdec"])
         XCTAssertFalse(study.claims.isEmpty)
         XCTAssertTrue(study.claims.allSatisfy(\.matchesRecorded), "\(study.claims)")

@@ -28,6 +28,13 @@ final class CLITests: XCTestCase {
             stdout.split(separator: "\n").first { $0.hasPrefix("run folder: ") }
                 .map { URL(fileURLWithPath: String($0.dropFirst("run folder: ".count))) }
         }
+        /// The study folder a study's run printed (`report: FOLDER/report.md`) and its study.json.
+        func study(file: StaticString = #filePath, line: UInt = #line) throws -> (StudyOutcome, URL) {
+            let report = try XCTUnwrap(stdout.split(separator: "\n").first { $0.hasPrefix("report: ") }, stdout,
+                                       file: file, line: line)
+            let folder = URL(fileURLWithPath: String(report.dropFirst("report: ".count))).deletingLastPathComponent()
+            return (try RunFolder(url: folder).readJSON(StudyOutcome.self, from: "study.json"), folder)
+        }
     }
 
     /// A running `repro`, its output going to files (pipes could fill up and block it).

@@ -177,9 +177,7 @@ final class ViTStudyTests: XCTestCase {
         let o = try CLITests.Running(["run", experiment, "--quick", "--seed", "0"], papers: ResNetPluginTests.papers,
                                      artifacts: artifacts, env: [:]).wait()
         XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
-        let line = try XCTUnwrap(o.stdout.split(separator: "\n").first { $0.hasPrefix("report: ") }, o.stdout)
-        let folder = URL(fileURLWithPath: String(line.dropFirst("report: ".count))).deletingLastPathComponent()
-        let study = try RunFolder(url: folder).readJSON(StudyOutcome.self, from: "study.json")
+        let (study, folder) = try o.study()
         let untimed = study.claims.filter { !$0.text.contains("train_examples_per_second") }
         XCTAssertFalse(untimed.isEmpty)
         XCTAssertTrue(untimed.allSatisfy(\.matchesRecorded), "\(untimed)")

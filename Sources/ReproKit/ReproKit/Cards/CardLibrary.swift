@@ -85,7 +85,35 @@ public struct CardLibrary: Sendable {
                 cards.append(card)
             }
         }
+        errors += link(&cards)
         return (cards, errors)
+    }
+
+    /// Fills in each study's variants that run another experiment (`{ experiment = "…" }`):
+    /// that experiment must exist and be a plain one, without variants of its own.
+    static func link(_ cards: inout [PaperCard]) -> [CardError] {
+        let all = cards.flatMap { card in card.experiments.map { (card, $0) } }
+        var errors: [CardError] = []
+        for c in cards.indices {
+            for i in cards[c].experiments.indices {
+                let e = cards[c].experiments[i]
+                for (variant, target) in e.variantExperiments.sorted(by: { $0.key < $1.key }) {
+                    let at = ["variants", variant, "experiment"]
+                    guard let (card, linked) = all.first(where: { $0.1.name == target }) else {
+                        errors.append(e.error(at: at, "variant '\(variant)' of experiment '\(e.name)' runs experiment "
+                            + "'\(target)', which no card has" + CardSuggest.didYouMean(target, all.map(\.1.name))))
+                        continue
+                    }
+                    guard linked.variants.isEmpty else {
+                        errors.append(e.error(at: at, "variant '\(variant)' of experiment '\(e.name)' runs experiment "
+                            + "'\(target)', which has variants of its own; name a plain experiment"))
+                        continue
+                    }
+                    cards[c].experiments[i].linkedVariants[variant] = LinkedExperiment(card: card, experiment: linked)
+                }
+            }
+        }
+        return errors
     }
 
     /// Loads the cards on the search path (`searchPath(explicit:)`).

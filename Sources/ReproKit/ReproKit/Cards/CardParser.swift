@@ -92,11 +92,27 @@ final class CardParser {
         let quick = configTable("quick")
         var variants: [(String, [(String, ConfigValue)])] = []
         var variantNames: [String] = []  // all of them, also malformed ones, for the claims' check
+        var linkedNames: [String: String] = [:]  // variant → the experiment it runs
         if let vt = subtable(t, path, "variants") {
             variantNames = orderedKeys(vt, path + ["variants"])
             for v in variantNames {
                 guard let c = subtable(vt, path + ["variants"], v) else { continue }
                 keyLines["variants.\(v)"] = map.line(path + ["variants", v])
+                if c["experiment"] != nil {
+                    // A variant that is another experiment's run, as that experiment's card has it.
+                    let vpath = path + ["variants", v]
+                    if let other = c.keys.first(where: { $0 != "experiment" }) {
+                        fail(vpath + [other], "variant '\(v)' in \(tableName(path)) runs experiment "
+                             + "'\(c["experiment"]?.string ?? "?")' and takes no other key ('\(other)'); "
+                             + "change that experiment's config, or make a variant of this one")
+                    }
+                    if let target = string(c, vpath, "experiment") {
+                        linkedNames[v] = target
+                        keyLines["variants.\(v).experiment"] = map.line(vpath + ["experiment"])
+                    }
+                    variants.append((v, []))
+                    continue
+                }
                 variants.append((v, configPairs(c, path + ["variants", v]) { keyLines["variants.\(v).\($0)"] = $1 }))
             }
         }
@@ -110,7 +126,7 @@ final class CardParser {
                               plugin: plugin ?? cardID, task: task, summary: summary, dataset: dataset,
                               reported: reported, reportedNote: note, config: config, quick: quick,
                               expect: expect, expectQuick: expectQuick, variants: variants,
-                              claims: claims, figure: figure, keyLines: keyLines)
+                              claims: claims, figure: figure, keyLines: keyLines, variantExperiments: linkedNames)
     }
 
     private func expectations(_ t: TOMLTable, _ parent: Path, _ key: String, variants: [String],

@@ -19,8 +19,8 @@ public struct PaperCard: Sendable {
     public let reported: [String: ReportedNumber]
     /// The keys of `reported` in file order.
     public let reportedKeys: [String]
-    /// The experiments in file order.
-    public let experiments: [ExperimentSpec]
+    /// The experiments in file order (their linked variants filled in by `CardLibrary`).
+    public internal(set) var experiments: [ExperimentSpec]
     /// The line of `id`, for messages about the card as a whole.
     var idLine = 1
 
@@ -136,6 +136,11 @@ public struct ExperimentSpec: Sendable {
     /// Named config overrides (in file order) that the claims compare.
     public let variants: [(String, [(String, ConfigValue)])]
     public let claims: [Claim]
+    /// Variants that run another experiment (`rnnsearch = { experiment = "bahdanau-mini" }`):
+    /// the variant's name → that experiment's name. Their config overrides are empty.
+    public let variantExperiments: [String: String]
+    /// Those experiments with their cards, once `CardLibrary.load` has found them.
+    public internal(set) var linkedVariants: [String: LinkedExperiment] = [:]
     /// The figure drawn over the variants' runs (`repro run` of the whole experiment, `verify`).
     public let figure: FigureSpec?
     /// Lines of the keys under config, quick and variants ("config.depth",
@@ -184,7 +189,8 @@ public struct ExperimentSpec: Sendable {
                 config: [(String, ConfigValue)], quick: [(String, ConfigValue)],
                 expect: [Expectation], expectQuick: [Expectation],
                 variants: [(String, [(String, ConfigValue)])], claims: [Claim], figure: FigureSpec? = nil,
-                keyLines: [String: Int] = [:]) {
+                keyLines: [String: Int] = [:], variantExperiments: [String: String] = [:]) {
+        self.variantExperiments = variantExperiments
         self.file = file
         self.line = line
         self.cardID = cardID
@@ -226,4 +232,10 @@ public struct FigureSpec: Equatable, Sendable {
         self.metrics = metrics; self.title = title; self.yLabel = yLabel; self.yMax = yMax
         self.xValues = xValues; self.xLabel = xLabel
     }
+}
+
+/// Another card's experiment that a study's variant runs, with its card.
+public struct LinkedExperiment: Sendable {
+    public let card: PaperCard
+    public let experiment: ExperimentSpec
 }

@@ -153,8 +153,20 @@ public struct ExperimentRunner {
         return e.error(at: section + [key], "experiment '\(e.name)', \(table): \(error.description)")
     }
 
-    /// Runs one experiment (one variant, one seed) and writes its run folder.
+    /// Runs one experiment (one variant, one seed) and writes its run folder. A variant that
+    /// is another experiment (`{ experiment = "…" }`) runs that experiment, in its own folder.
     public func run(_ r: RunRequest) throws -> RunSummary {
+        if let variant = r.variant, let target = r.experiment.variantExperiments[variant] {
+            guard let linked = r.experiment.linkedVariants[variant] else {
+                throw RunError.card(r.experiment.error(at: ["variants", variant, "experiment"],
+                    "variant '\(variant)' runs experiment '\(target)', which is not loaded; load its card too"))
+            }
+            var other = r
+            other.card = linked.card
+            other.experiment = linked.experiment
+            other.variant = nil
+            return try run(other)
+        }
         let (loaded, kind) = try task(for: r.experiment)
         let config = try resolveConfig(kind, r.experiment, variant: r.variant, quick: r.quick, overrides: r.overrides)
         try Self.checkResourcesForTheEnd()
