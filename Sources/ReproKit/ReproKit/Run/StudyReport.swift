@@ -1,7 +1,7 @@
 import Foundation
 
 /// A study's `report.md`: each claim with what the card records and what these runs show,
-/// the figure, and the variants' runs with their final metrics.
+/// the figure, and the variants' runs with the final values of the claims' and the figure's metrics.
 public enum StudyReport {
     public static func write(_ s: StudyOutcome, card: PaperCard, experiment e: ExperimentSpec, to url: URL) throws {
         var md = "# \(e.name): study over \(e.variants.count) variants\n\n\(e.summary)\n\n"
@@ -25,7 +25,7 @@ public enum StudyReport {
         if let f = s.figure { md += "## Figure\n\n![\(e.figure?.title ?? e.name)](\(f))\n\n" }
 
         md += "## Variants\n\n"
-        let metricNames = Array(Set(e.claims.map(\.metric))).sorted()
+        let metricNames = tableMetrics(e, means: s.means)
         md += "| variant | config | " + metricNames.map { "mean \($0)" }.joined(separator: " | ") + " | runs |\n"
         md += "|---|---|" + String(repeating: "---|", count: metricNames.count) + "---|\n"
         for (variant, pairs) in e.variants {
@@ -36,6 +36,15 @@ public enum StudyReport {
         }
         md += "\nFiles: `study.json` (runs, means, claims)\(s.figure == nil ? "" : ", `figure.png`").\n"
         try AtomicWrite.write(Data(md.utf8), to: url)
+    }
+
+    /// The variants table's columns: the claims' metrics, then the figure's (a study whose
+    /// claims judge BLEU and whose figure draws perplexity shows both per variant); a figure's
+    /// metric that no run ends with (a curve of training error) is left out.
+    static func tableMetrics(_ e: ExperimentSpec, means: [String: [String: Double]]) -> [String] {
+        var names = e.claims.map(\.metric)
+        for m in e.figure?.metrics ?? [] where means.values.contains(where: { $0[m] != nil }) { names.append(m) }
+        return names.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
     }
 
     /// `path` relative to the folder of `file` (both under the same artifacts root).
