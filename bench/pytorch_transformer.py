@@ -10,6 +10,13 @@ Subcommands
            training throughput (target tokens/s) on random batches of B pairs of L tokens each
            side, Adam (0.9, 0.98, 1e-9), label smoothing 0.1, dropout 0.1, at
            torch.set_num_threads(2); compare with `repro bench transformer-mini` at the same sizes.
+    decode-speed  --sentences N --length L --beam K [--d-model D --heads H --layers N --ff F --vocab V]
+           beam search of an untrained model over N random sources of L tokens, with <eos>
+           forbidden so every hypothesis runs to the limit 2L + 10 tokens, in chunks of 64
+           sentences, at torch.set_num_threads(2); nn.TransformerDecoder has no key/value cache, so
+           each step runs the decoder over the whole prefix, as PyTorch code built on it does.
+           Compare with the "inference" line of `repro bench transformer-mini --set
+           dataset=synthetic --set toy_max_length=L` (its note shows the same source → output lengths).
     check  RUN_FOLDER
            reads the run's checkpoint.h5 (h5py) and config.json, loads every tensor by name (the
            checkpoint's model tensors and the PyTorch state_dict must have the same names),
@@ -140,6 +147,42 @@ def speed(args):
           f"({args.steps * args.batch / elapsed:.1f} pairs/s, {elapsed / args.steps * 1000:.1f} ms/step)")
 
 
+def decode_speed(args):
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    model = Seq2SeqTransformer(args.vocab, args.vocab, args.d_model, args.heads, args.layers, args.ff)
+    model.eval()
+    sources = torch.randint(4, args.vocab, (args.sentences, args.length))  # repro's sources carry no <eos>
+    steps = 2 * args.length + 10
+    src_table, tgt_table = model.tables()
+
+    def beam(source):
+        b, k, v = source.shape[0], args.beam, args.vocab
+        memory = model.encoder(model.embed(source, src_table, "source")).repeat_interleave(k, 0)
+        seqs = torch.full((b * k, 1), BOS)
+        scores = torch.full((b, k), float("-inf"))
+        scores[:, 0] = 0  # one live beam per sentence at the start
+        for t in range(steps):
+            causal = torch.triu(torch.full((t + 1, t + 1), float("-inf")), diagonal=1)
+            h = model.decoder(model.embed(seqs, tgt_table, "target"), memory, tgt_mask=causal)
+            logp = F.linear(h[:, -1], tgt_table.weight).log_softmax(-1)
+            logp[:, [PAD, BOS, EOS]] = float("-inf")
+            top, index = (scores.reshape(b * k, 1) + logp).reshape(b, k * v).topk(k, -1)
+            rows = (torch.arange(b)[:, None] * k + index // v).reshape(-1)
+            seqs = torch.cat([seqs[rows], (index % v).reshape(-1, 1)], 1)
+            scores = top
+        return seqs
+
+    with torch.no_grad():
+        beam(sources[:4])  # warm-up
+        start = time.perf_counter()
+        for i in range(0, args.sentences, 64):
+            out = beam(sources[i:i + 64])
+        elapsed = time.perf_counter() - start
+    print(f"pytorch {torch.__version__}: {args.sentences / elapsed:.1f} sentences/s, beam {args.beam}, "
+          f"{sources.shape[1]} → {out.shape[1] - 1} tokens each ({elapsed:.2f} s)")
+
+
 def check(run):
     import h5py
     import numpy as np
@@ -184,10 +227,16 @@ def main():
     s.add_argument("--layers", type=int, default=3)
     s.add_argument("--ff", type=int, default=512)
     s.add_argument("--vocab", type=int, default=8000)
+    d = sub.add_parser("decode-speed")
+    d.add_argument("--sentences", type=int, default=64)
+    d.add_argument("--length", type=int, default=30)
+    d.add_argument("--beam", type=int, default=4)
+    for name, default in [("--d-model", 128), ("--heads", 4), ("--layers", 3), ("--ff", 512), ("--vocab", 8000)]:
+        d.add_argument(name, type=int, default=default)
     k = sub.add_parser("check")
     k.add_argument("run")
     a = p.parse_args()
-    speed(a) if a.cmd == "speed" else check(a.run)
+    {"speed": speed, "decode-speed": decode_speed, "check": lambda a: check(a.run)}[a.cmd](a)
 
 
 if __name__ == "__main__":

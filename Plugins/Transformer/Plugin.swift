@@ -54,6 +54,9 @@ struct TransformerConfig: Codable, RangedConfig {
     /// Sentence pairs per batch, grouped by length (the paper: ~25k tokens).
     var batch_size = 64
     var epochs = 6
+    /// Also evaluate (validation loss, perplexity, greedy BLEU) every this many steps, so a
+    /// short run still draws a curve (0: at epoch ends only).
+    var eval_every = 0
     var beam_size = 4
     var length_penalty = 0.6
     /// The toy task's training pairs and longest sentence.
@@ -64,7 +67,7 @@ struct TransformerConfig: Codable, RangedConfig {
         "d_model": .atLeast(2), "heads": .atLeast(1), "layers": .atLeast(1), "feed_forward": .atLeast(1),
         "dropout": .within(0..<1), "norm": .oneOf(["post", "pre"]), "positions": .oneOf(["sinusoidal", "learned"]),
         "max_positions": .atLeast(8), "label_smoothing": .within(0..<1), "warmup": .atLeast(1), "lr_scale": .above(0),
-        "clip_norm": .atLeast(0), "length_penalty": .atLeast(0),
+        "clip_norm": .atLeast(0), "length_penalty": .atLeast(0), "eval_every": .atLeast(0),
     ]) { _, plugin in plugin }
 }
 
@@ -113,7 +116,8 @@ func makeTask(_ c: TransformerConfig, _ context: RunContext) throws -> TrainingT
                                       validBLEUSentences: c.valid_bleu_sentences, labelSmoothing: Float(c.label_smoothing)),
         epochs: c.epochs, optimizer: .adam(beta1: 0.9, beta2: 0.98, epsilon: 1e-9, weightDecay: 0),
         schedule: { _ in .inverseSquareRoot(dModel: dModel, warmup: warmup, scale: scale) },
-        clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil, rng: context.rng.split(2))
+        clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil, evalEvery: c.eval_every > 0 ? c.eval_every : nil,
+        rng: context.rng.split(2))
 }
 
 @_cdecl("repro_plugin_abi")

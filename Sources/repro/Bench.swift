@@ -9,7 +9,8 @@ struct Bench: ParsableCommand {
             WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth), `data` \
             (the text pipeline on the offline EN–ES corpus: read, split, train BPE, encode, batch an \
             epoch), or an experiment's name (training examples/s of its task, at 1 and 2 threads \
-            unless --threads).
+            unless --threads, then its inference on --items inputs where the task has one: beam-search \
+            sentences/s for translation).
             """)
 
     @OptionGroup var locations: Locations
@@ -19,6 +20,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Training steps to time.")
     var steps: Int = 20
+
+    @Option(help: "Inputs for the inference timing of an experiment (0: none).")
+    var items: Int = 64
 
     @Argument(help: "What to measure: ops, data, or an experiment.")
     var what: String
@@ -45,10 +49,10 @@ struct Bench: ParsableCommand {
             let (card, e) = try ws.experiment(what)
             let runner = ExperimentRunner(plugins: ws.plugins)
             for t in threads.map({ [$0] }) ?? [1, 2] {
-                let r = try TrainingBench.run(runner: runner, card: card, experiment: e, overrides: overrides,
-                                              threads: try threadCount(t), steps: steps,
-                                              label: overrides.isEmpty ? "card config" : overrides.joined(separator: " "))
-                print(r.jsonLine)
+                let results = try TrainingBench.run(runner: runner, card: card, experiment: e, overrides: overrides,
+                                                    threads: try threadCount(t), steps: steps, inferenceItems: items,
+                                                    label: overrides.isEmpty ? "card config" : overrides.joined(separator: " "))
+                for r in results { print(r.jsonLine) }
             }
         } catch { throw fail(error) }
     }

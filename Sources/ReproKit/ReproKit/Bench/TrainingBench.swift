@@ -1,10 +1,12 @@
 import Foundation
 
 /// `repro bench EXPERIMENT`: training throughput of an experiment's task — forward,
-/// backward and optimizer step on its real batches — in examples per second.
+/// backward and optimizer step on its real batches — in examples per second; then, for a task
+/// that is `InferenceBenchmarking`, its inference on `inferenceItems` inputs.
 public enum TrainingBench {
     public static func run(runner: ExperimentRunner, card: PaperCard, experiment e: ExperimentSpec,
-                           overrides: [String], threads: Int, steps: Int, label: String) throws -> BenchResult {
+                           overrides: [String], threads: Int, steps: Int, inferenceItems: Int = 64,
+                           label: String) throws -> [BenchResult] {
         let (_, kind) = try runner.task(for: e)
         let config = try runner.resolveConfig(kind, e, variant: nil, quick: false, overrides: overrides)
         Threads.set(threads)
@@ -29,8 +31,10 @@ public enum TrainingBench {
         let t0 = DispatchTime.now().uptimeNanoseconds
         for i in 3..<(3 + steps) { try step(i) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-        return BenchResult(bench: e.name, case: "train_step", shape: label, threads: threads, seconds: seconds / Double(steps),
+        let training = BenchResult(bench: e.name, case: "train_step", shape: label, threads: threads, seconds: seconds / Double(steps),
                            itemsPerSecond: Double(examples) / seconds,
                            note: "\(steps) steps, best step \(Int(bestRate.rounded()))/s, 3×3 conv: \(Conv3x3Direct.kernelName); \(config.keys.filter { overrides.joined().contains($0) }.map { "\($0)=\(config[$0]!.plainText)" }.joined(separator: " "))")
+        guard inferenceItems > 0, let inference = task as? InferenceBenchmarking else { return [training] }
+        return [training, try InferenceBench.run(inference, experiment: e.name, items: inferenceItems, threads: threads, label: label)]
     }
 }
