@@ -86,6 +86,7 @@ final class UnaryTests: XCTestCase {
         assertGradients([x]) { $0[0].sigmoid() }
         assertGradients([x]) { $0[0].gelu() }
         assertGradients([x]) { $0[0].gelu(approximate: true) }
+        assertGradients([x]) { $0[0].silu() }
         assertGradients([x]) { $0[0].pow(2) }
         assertGradients([x]) { $0[0].pow(3) }
         assertGradients([x]) { $0[0].pow(1) }
@@ -93,6 +94,7 @@ final class UnaryTests: XCTestCase {
         let wide = Tensor((0..<25).map { Float($0) * 0.5 - 6.1 })
         assertGradients([wide]) { $0[0].gelu() }
         assertGradients([wide]) { $0[0].gelu(approximate: true) }
+        assertGradients([wide]) { $0[0].silu() }
         // Positive inputs for log, sqrt and real powers.
         let pos = randomTensor([3, 5], seed: 12).abs() + 0.5
         assertGradients([pos]) { $0[0].log() }
@@ -109,6 +111,46 @@ final class UnaryTests: XCTestCase {
         assertGradients([kinked]) { $0[0].clamp(min: -1, max: 1) }
         assertGradients([kinked]) { $0[0].clamp(min: 0.5) }
         assertGradients([kinked]) { $0[0].clamp(max: -0.5) }
+    }
+
+    /// SiLU's forward and backward against x·σ(x) and σ(x)(1 + x(1 − σ(x))) in Double, on
+    /// enough elements to split over threads and run the loops' tails, out to both saturations.
+    func testSiluMatchesDoubleReference() throws {
+        func sigma(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+        let x = randomTensor([100_003], seed: 21, scale: 6)
+        x.requiresGrad = true
+        let y = x.silu()
+        let g = randomTensor([100_003], seed: 22)
+        try y.backward(seed: g)
+        let xs = x.scalars.map(Double.init)
+        assertClose(y.scalars, xs.map { Float($0 * sigma($0)) }, rtol: 1e-6, atol: 1e-7, "silu")
+        let want = zip(xs, g.scalars).map { v, gi in
+            Float(Double(gi) * sigma(v) * (1 + v * (1 - sigma(v))))
+        }
+        assertClose(x.grad!.scalars, want, rtol: 2e-6, atol: 1e-7, "silu grad")
+
+        // Known values: 0 at 0, x far right, −0 far left (not NaN from ∞·0), NaN stays NaN;
+        // the slope is ½ at 0. Twice, at 0..<8 (the vectorised loop) and 8..<14 (its scalar tail).
+        let known: [Float] = [0, 1, -1, 30, -200, .nan]
+        let v = Tensor(known + [2, 3] + known)
+        v.requiresGrad = true
+        let s = v.silu()
+        try s.sum().backward()
+        for base in [0, 8] {
+            XCTAssertEqual(Array(s.scalars[base..<base + 5]), [0, Float(1 / (1 + Foundation.exp(-1.0))),
+                                                               Float(-1 / (1 + Foundation.exp(1.0))), 30, 0], "at \(base)")
+            XCTAssertTrue(s.scalars[base + 5].isNaN, "at \(base)")
+            XCTAssertEqual(v.grad!.scalars[base], 0.5, "at \(base)")
+            XCTAssertEqual(v.grad!.scalars[base + 3], 1, "at \(base)")
+            XCTAssertEqual(v.grad!.scalars[base + 4], 0, "at \(base)")
+            XCTAssertTrue(v.grad!.scalars[base + 5].isNaN, "at \(base)")
+        }
+        // Its minimum, −0.278464…, at x = −1.278464…, on both paths.
+        for y in Tensor([Float](repeating: -1.278_464_5, count: 9)).silu().scalars {
+            XCTAssertEqual(y, -0.278_464_5, accuracy: 1e-6)
+        }
+        // The layer is the op.
+        XCTAssertEqual(SiLU()(Tensor([-2, 0.5])).scalars, Tensor([-2, 0.5]).silu().scalars)
     }
 
     func testGradientConventionsAtKinks() throws {

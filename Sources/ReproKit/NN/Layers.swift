@@ -37,6 +37,8 @@ public func ReLU() -> Lambda { Lambda("ReLU") { $0.relu() } }
 public func Tanh() -> Lambda { Lambda("Tanh") { $0.tanh() } }
 /// GELU (the erf form) as a layer, PyTorch's `nn.GELU()`.
 public func GELU() -> Lambda { Lambda("GELU") { $0.gelu() } }
+/// SiLU, x·σ(x), as a layer, PyTorch's `nn.SiLU()`.
+public func SiLU() -> Lambda { Lambda("SiLU") { $0.silu() } }
 /// [N, …] → [N, rest] as a layer, PyTorch's `nn.Flatten()`.
 public func Flatten() -> Lambda { Lambda("Flatten") { $0.flattened(from: 1) } }
 

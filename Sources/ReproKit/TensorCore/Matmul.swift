@@ -1,5 +1,5 @@
 
-/// Matrix products through OpenBLAS's `cblas_sgemm`.
+/// Matrix products through OpenBLAS's `cblas_sgemm` (and `cblas_dgemm` for statistics in Double).
 public enum BLAS {
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ.
     @inline(never)
@@ -13,6 +13,19 @@ public enum BLAS {
             return
         }
         OpenBLAS.sgemm(OpenBLAS.rowMajor, transA ? OpenBLAS.trans : OpenBLAS.noTrans,
+                       transB ? OpenBLAS.trans : OpenBLAS.noTrans,
+                       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The same in Double, for statistics where Float's 7 digits are not enough (covariances
+    /// of many samples, the Fréchet distance). m, n, k ≥ 1.
+    @inline(never)
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                            alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                            b: UnsafePointer<Double>, ldb: Int,
+                            beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        precondition(m > 0 && n > 0 && k > 0, "BLAS.gemm (Double): empty \(m)×\(k)·\(k)×\(n) product")
+        OpenBLAS.dgemm(OpenBLAS.rowMajor, transA ? OpenBLAS.trans : OpenBLAS.noTrans,
                        transB ? OpenBLAS.trans : OpenBLAS.noTrans,
                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -22,7 +22,8 @@ public enum OpenBLAS {
                    + "(apt-get install libopenblas-dev)")
     }()
 
-    private static func symbol<T>(_ name: String, as: T.Type) -> T {
+    /// A function of the loaded library (BLAS, LAPACK), or a fatal error naming what to install.
+    static func symbol<T>(_ name: String, as: T.Type) -> T {
         guard let s = dlsym(handle, name) else {
             fatalError("repro: the OpenBLAS found lacks \(name); install Debian's libopenblas-dev (scripts/setup)")
         }
@@ -33,6 +34,10 @@ public enum OpenBLAS {
                                               UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
                                               Float, UnsafeMutablePointer<Float>?, Int32) -> Void
     static let sgemm = symbol("cblas_sgemm", as: SgemmFunction.self)
+    typealias DgemmFunction = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
+                                              UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32,
+                                              Double, UnsafeMutablePointer<Double>?, Int32) -> Void
+    static let dgemm = symbol("cblas_dgemm", as: DgemmFunction.self)
     private static let setThreads = symbol("openblas_set_num_threads", as: (@convention(c) (Int32) -> Void).self)
     private static let getThreads = symbol("openblas_get_num_threads", as: (@convention(c) () -> Int32).self)
     private static let corename = symbol("openblas_get_corename", as: (@convention(c) () -> UnsafePointer<CChar>?).self)

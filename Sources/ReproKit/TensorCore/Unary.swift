@@ -115,13 +115,13 @@ public enum FastMath {
 /// The forward functions, chosen once per call so that each loop is a plain vectorisable one.
 enum UnaryOp {
     case exp, log, sqrt, rsqrt, reciprocal, square, cube, pow(Float), abs
-    case clamp(Float, Float), relu, leakyRelu(Float), gelu, geluTanh, tanh, sigmoid
+    case clamp(Float, Float), relu, leakyRelu(Float), gelu, geluTanh, tanh, sigmoid, silu
 }
 
 /// The backward functions: o = g · f′, with f′ computed from the input x or the output y.
 enum UnaryGrad {
     case expY, sqrtY, absX, clampX(Float, Float), reluY, leakyReluX(Float)
-    case geluX, geluTanhX, tanhY, sigmoidY
+    case geluX, geluTanhX, tanhY, sigmoidY, siluX
 }
 
 enum UnaryKernels {
@@ -167,6 +167,7 @@ enum UnaryKernels {
             }
         case .tanh: for i in 0..<n { o[i] = FastMath.tanh(x[i]) }
         case .sigmoid: for i in 0..<n { o[i] = FastMath.sigmoid(x[i]) }
+        case .silu: for i in 0..<n { o[i] = x[i] * FastMath.sigmoid(x[i]) }
         }
     }
 
@@ -237,6 +238,11 @@ enum UnaryKernels {
             }
         case .tanhY: for i in 0..<n { o[i] = g[i] * (1 - v[i] * v[i]) }
         case .sigmoidY: for i in 0..<n { o[i] = g[i] * v[i] * (1 - v[i]) }
+        case .siluX:   // σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))), from x: y alone cannot give σ
+            for i in 0..<n {
+                let x = v[i], s = FastMath.sigmoid(x)
+                o[i] = g[i] * s * (1 + x * (1 - s))
+            }
         }
     }
 }
@@ -324,6 +330,10 @@ extension Tensor {
         approximate ? withGrad(mapped(.geluTanh), .geluTanhX, from: self)
                     : withGrad(mapped(.gelu), .geluX, from: self)
     }
+
+    /// SiLU (swish), x·σ(x): PyTorch's `F.silu`, the U-Net activation of DDPM. One fused pass
+    /// each way instead of sigmoid, multiply and their three backward tensors.
+    public func silu() -> Tensor { withGrad(mapped(.silu), .siluX, from: self) }
 
     /// tanh element-wise. Backward from the output: 1 − y².
     public func tanh() -> Tensor {
