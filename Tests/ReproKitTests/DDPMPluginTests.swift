@@ -1,0 +1,113 @@
+import XCTest
+import Foundation
+import ReproKit
+
+/// DDPM (arXiv:2006.11239): the diffusion maths its plugin samples with (`GaussianDiffusion`:
+/// the schedule, q(x_t | x_0), a DDIM step, an ancestral step) against their formulas.
+final class DDPMPluginTests: XCTestCase {
+    // MARK: the diffusion maths
+
+    /// β linear from 1e-4 to 0.02; ᾱ_t = exp Σ_{s≤t} log(1 − β_s); and numpy's
+    /// `np.cumprod(1 - np.linspace(1e-4, 0.02, 1000))` at t = 500 and 1000.
+    func testScheduleAlphaBarMatchesClosedForm() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        XCTAssertEqual(d.timesteps, 1000)
+        XCTAssertEqual(d.betas.first!, 1e-4, accuracy: 1e-15)
+        XCTAssertEqual(d.betas.last!, 0.02, accuracy: 1e-15)
+        var logSum = 0.0
+        for t in 0..<1000 {
+            let beta = 1e-4 + (0.02 - 1e-4) * Double(t) / 999
+            XCTAssertEqual(d.betas[t], beta, accuracy: 1e-15, "β at \(t)")
+            logSum += log1p(-beta)
+            XCTAssertEqual(d.alphasCumprod[t], exp(logSum), accuracy: 1e-12 * max(1, exp(logSum)), "ᾱ at \(t)")
+        }
+        XCTAssertEqual(d.alphasCumprod[499], 0.07858724288177824, accuracy: 1e-12)
+        XCTAssertEqual(d.alphasCumprod[999], 4.035829765375676e-05, accuracy: 1e-15)
+        XCTAssertEqual(d.alphaBar(-1), 1)
+        // Another T rescales nothing: β still spans the same range.
+        let short = GaussianDiffusion(timesteps: 10)
+        XCTAssertEqual(short.betas[9], 0.02, accuracy: 1e-15)
+        XCTAssertEqual(short.alphasCumprod[1], (1 - 1e-4) * (1 - (1e-4 + 0.0199 / 9)), accuracy: 1e-15)
+    }
+
+    /// x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε exactly for the given ε, and over 4096 draws of ε its mean
+    /// and variance at each pixel are √ᾱ_t x_0 and 1 − ᾱ_t (within 5 standard errors).
+    func testQSampleHasTheForwardProcessStatistics() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        let n = 4096, pixels = 4
+        let image: [Float] = [-1, -0.25, 0.5, 1]
+        for t in [0, 99, 499, 999] {
+            let x0 = Tensor((0..<n).flatMap { _ in image }, shape: [n, 1, 2, 2])
+            var rng = RNG(seed: UInt64(t + 1))
+            let eps = Tensor.randn(x0.shape, rng: &rng)
+            let xt = d.qSample(x0, timesteps: Array(repeating: t, count: n), noise: eps).scalars
+            let a = d.alphasCumprod[t], e = eps.scalars
+            for i in [0, 1, 4097] {
+                XCTAssertEqual(Double(xt[i]), a.squareRoot() * Double(image[i % pixels]) + (1 - a).squareRoot() * Double(e[i]),
+                               accuracy: 1e-5, "x_t at t \(t), element \(i)")
+            }
+            for p in 0..<pixels {
+                let values = (0..<n).map { Double(xt[$0 * pixels + p]) }
+                let mean = values.reduce(0, +) / Double(n)
+                let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
+                let sd = (1 - a).squareRoot()
+                XCTAssertEqual(mean, a.squareRoot() * Double(image[p]), accuracy: 5 * sd / Double(n).squareRoot(),
+                               "mean at t \(t), pixel \(p)")
+                XCTAssertEqual(variance, 1 - a, accuracy: 5 * (1 - a) * (2 / Double(n - 1)).squareRoot(),
+                               "variance at t \(t), pixel \(p)")
+            }
+        }
+        // One timestep per image: each row gets its own coefficients.
+        let x0 = Tensor(shape: [2, 1, 1, 1], repeating: 1), zero = Tensor(shape: [2, 1, 1, 1], repeating: 0)
+        XCTAssertEqual(d.qSample(x0, timesteps: [0, 999], noise: zero).scalars.map(Double.init),
+                       [d.alphasCumprod[0].squareRoot(), d.alphasCumprod[999].squareRoot()].map { Double(Float($0)) })
+    }
+
+    /// With T steps, one DDIM step (η = 0) from t to t − 1 is Song et al.'s eq. 12 computed in
+    /// Double; and given the true ε it recovers x_0 and q(x_s | x_0) with the same ε exactly.
+    func testDDIMStepIsTheDeterministicFormula() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        XCTAssertEqual(d.samplingTimesteps(1000), Array((0..<1000).reversed()))
+        XCTAssertEqual(d.samplingTimesteps(4), [750, 500, 250, 0])
+        var rng = RNG(seed: 3)
+        let xt = Tensor.randn([2, 1, 3, 3], rng: &rng), eps = Tensor.randn([2, 1, 3, 3], rng: &rng)
+        for t in [1, 500, 999] {
+            let out = d.ddimStep(xt, t: t, to: t - 1, epsilon: eps).scalars
+            let at = d.alphasCumprod[t], ap = d.alphasCumprod[t - 1]
+            for (i, (x, e)) in zip(xt.scalars, eps.scalars).enumerated() {
+                let x0 = (Double(x) - (1 - at).squareRoot() * Double(e)) / at.squareRoot()
+                let expected = ap.squareRoot() * x0 + (1 - ap).squareRoot() * Double(e)
+                XCTAssertEqual(Double(out[i]), expected, accuracy: 2e-5 * max(1, abs(expected)), "t \(t), element \(i)")
+            }
+        }
+        let x0 = Tensor.randn([1, 1, 3, 3], rng: &rng).clamp(min: -1, max: 1)
+        let x700 = d.qSample(x0, timesteps: [700], noise: eps.slice(axis: 0, 0..<1))
+        assertClose(d.ddimStep(x700, t: 700, to: -1, epsilon: eps.slice(axis: 0, 0..<1)), x0, 1e-4, "x_0 from x_700")
+        assertClose(d.ddimStep(x700, t: 700, to: 200, epsilon: eps.slice(axis: 0, 0..<1)),
+                    d.qSample(x0, timesteps: [200], noise: eps.slice(axis: 0, 0..<1)), 1e-4, "x_200 from x_700")
+    }
+
+    /// Algorithm 2's step: (x_t − β_t/√(1 − ᾱ_t) ε̂)/√α_t + √β_t z, without z at the last step.
+    func testAncestralStepIsAlgorithmTwo() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        var rng = RNG(seed: 4)
+        let xt = Tensor.randn([1, 1, 2, 2], rng: &rng), eps = Tensor.randn([1, 1, 2, 2], rng: &rng)
+        let z = Tensor.randn([1, 1, 2, 2], rng: &rng)
+        for t in [0, 300, 999] {
+            let out = d.ancestralStep(xt, t: t, epsilon: eps, noise: z).scalars
+            let beta = d.betas[t], abar = d.alphasCumprod[t]
+            for i in 0..<4 {
+                let mean = (Double(xt.scalars[i]) - beta / (1 - abar).squareRoot() * Double(eps.scalars[i])) / (1 - beta).squareRoot()
+                let expected = mean + (t == 0 ? 0 : beta.squareRoot() * Double(z.scalars[i]))
+                XCTAssertEqual(Double(out[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "t \(t), element \(i)")
+            }
+        }
+    }
+
+    private func assertClose(_ a: Tensor, _ b: Tensor, _ tol: Float, _ what: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
+        let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, tol, what, file: file, line: line)
+    }
+}
