@@ -2,9 +2,12 @@ import XCTest
 import Foundation
 import ReproKit
 
-/// DDPM (arXiv:2006.11239): the diffusion maths its plugin samples with (`GaussianDiffusion`:
-/// the schedule, q(x_t | x_0), a DDIM step, an ancestral step) against their formulas.
+/// The DDPM plugin (arXiv:2006.11239): the diffusion maths it samples with (`GaussianDiffusion`:
+/// the schedule, q(x_t | x_0), a DDIM step, an ancestral step) against their formulas, the
+/// plugin's EMA against its closed form.
 final class DDPMPluginTests: XCTestCase {
+    static var pluginPath: String { OneCopyTests.buildDir + "/libDDPM.so" }
+
     // MARK: the diffusion maths
 
     /// β linear from 1e-4 to 0.02; ᾱ_t = exp Σ_{s≤t} log(1 − β_s); and numpy's
@@ -109,5 +112,48 @@ final class DDPMPluginTests: XCTestCase {
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
         let worst = zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0
         XCTAssertLessThan(worst, tol, what, file: file, line: line)
+    }
+
+    // MARK: the plugin
+
+    /// The plugin's `diffuse` task on synthetic 28×28 images with a tiny U-Net.
+    func makeTask(_ settings: [String: ConfigValue]) throws -> TrainingTask {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.pluginPath), "build the plugins first: scripts/build")
+        let loaded = try PluginLoader.load(path: Self.pluginPath)
+        XCTAssertEqual(loaded.plugin.id, "ddpm")
+        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == "diffuse" })
+        var config = kind.defaults
+        try config.set("dataset", .string("synthetic-28x28x1"))
+        try config.set("base_channels", .int(8))
+        try config.set("channel_mult", .list([.int(1), .int(2)]))
+        try config.set("attention_resolutions", .list([]))
+        try config.set("groups", .int(4))
+        try config.set("eval_images", .int(8))
+        for (k, v) in settings { try config.set(k, v) }
+        return try kind.make(config, context: RunContext(seed: 0))
+    }
+
+    /// After k updates with the weights at θ_0·s_i, the EMA is θ_0·(d^k + (1 − d) Σ_i d^(k−i) s_i),
+    /// saved under `ema.` + each parameter's name.
+    func testEMAAfterKStepsIsTheClosedForm() throws {
+        let decay = 0.9
+        let task = try makeTask(["ema_decay": .double(decay)])
+        let params = task.model.namedParameters()
+        let initial = params.map { $0.1.copy() }
+        let scales: [Float] = [2, -1, 0.5, 3]
+        for (i, s) in scales.enumerated() {
+            for ((_, p), p0) in zip(params, initial) { p.assign(p0 * s) }
+            try task.afterOptimizerStep(step: i + 1)
+        }
+        let d = Float(decay), k = scales.count
+        var factor = pow(d, Float(k))
+        for (i, s) in scales.enumerated() { factor += (1 - d) * pow(d, Float(k - i - 1)) * s }
+        let state = task.saveState()
+        XCTAssertEqual(Set(state.tensors.keys), Set(params.map { "ema." + $0.0 }))
+        XCTAssertNotNil(state.rng["noise"])
+        for ((name, _), p0) in zip(params, initial) {
+            let ema = try XCTUnwrap(state.tensors["ema." + name])
+            assertClose(ema, p0 * factor, 1e-5, "EMA of \(name)")
+        }
     }
 }

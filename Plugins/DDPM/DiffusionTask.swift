@@ -1,0 +1,172 @@
+// Denoising Diffusion Probabilistic Models
+// Jonathan Ho, Ajay Jain, Pieter Abbeel — NeurIPS 2020, arXiv:2006.11239
+//
+// Training (Algorithm 1: x_0 from the data, t ~ Uniform{1…T}, ε ~ N(0, I), a step on
+// ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖², eq. 14's L_simple), an EMA of the weights that
+// evaluation and sampling use, the fixed-set test L_simple, and the sample grid.
+import Foundation
+import ReproKit
+
+final class DiffusionTask: TrainingTask {
+    let model: Module
+    let plan: TrainingPlan
+    let config: DDPMConfig
+    let unet: UNet
+    let diffusion: GaussianDiffusion
+    let train: LabeledImages
+    let sampler: EpochSampler
+    /// The weights' average, and a U-Net that evaluation and sampling copy it into.
+    let ema: ExponentialMovingAverage
+    let averaged: UNet
+    /// The task's own stream: each step's timesteps and noise.
+    var noise: RNG
+    /// The fixed evaluation set: x_t of test images at fixed t with the ε that made them.
+    let evalX: Tensor, evalT: [Int], evalEpsilon: Tensor
+    /// The fixed set's L_simple at initialisation, so a run shows how far it fell.
+    var initialTestLoss = 0.0
+
+    /// Noise of the evaluation set and of the drawn samples: fixed, not the run's seed, so
+    /// that every run is scored on the same numbers and draws from the same x_T.
+    static let evalSeed: UInt64 = 2_006_11239, sampleSeed: UInt64 = 7
+
+    init(_ c: DDPMConfig, _ context: RunContext) throws {
+        config = c
+        let (train, test) = try ImageDatasets.load(c.dataset, trainSubset: c.train_subset, rng: context.rng.split(3))
+        guard train.height == train.width else { throw ConfigError.invalid("DDPM here needs square images") }
+        guard c.pad_to == 0 || c.pad_to >= train.height else {
+            throw ConfigError.invalid("pad_to \(c.pad_to) is smaller than the \(train.height)×\(train.width) images")
+        }
+        guard c.beta_start <= c.beta_end else {
+            throw ConfigError.invalid("beta_start \(c.beta_start) is above beta_end \(c.beta_end)")
+        }
+        guard c.sampler == "ancestral" || c.sample_steps <= c.timesteps else {
+            throw ConfigError.invalid("sample_steps \(c.sample_steps) exceeds timesteps \(c.timesteps)")
+        }
+        guard c.eval_images <= test.count else {
+            throw ConfigError.invalid("eval_images \(c.eval_images) exceeds the \(test.count) test images")
+        }
+        self.train = train
+        let side = c.pad_to == 0 ? train.height : c.pad_to
+        let shape = UNetConfig(imageChannels: train.channels, imageSize: side, baseChannels: c.base_channels,
+                               channelMultipliers: c.channel_mult, resBlocks: c.res_blocks,
+                               attentionResolutions: c.attention_resolutions, dropout: Float(c.dropout), groups: c.groups)
+        if let problem = shape.problem { throw ConfigError.invalid("U-Net: \(problem)") }
+        var rng = context.rng.split(1)
+        unet = UNet(shape, rng: &rng)
+        model = unet
+        var spare = RNG(seed: 0)
+        averaged = UNet(shape, rng: &spare)
+        ema = ExponentialMovingAverage(unet, decay: Float(c.ema_decay))
+        diffusion = GaussianDiffusion(timesteps: c.timesteps, betaStart: c.beta_start, betaEnd: c.beta_end)
+        noise = context.rng.split(2)
+        sampler = try EpochSampler(count: train.count, batchSize: c.batch_size, rng: context.rng.split(4))
+
+        var fixed = RNG(seed: Self.evalSeed)
+        let x0 = Self.images(test, Array(0..<c.eval_images), side: side)
+        evalT = (0..<c.eval_images).map { _ in fixed.int(below: c.timesteps) }
+        evalEpsilon = Tensor.randn(x0.shape, rng: &fixed)
+        evalX = diffusion.qSample(x0, timesteps: evalT, noise: evalEpsilon)
+
+        let total = c.epochs * sampler.batches
+        plan = TrainingPlan(epochs: c.epochs, batchesPerEpoch: sampler.batches, optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0),
+                            schedule: .linearWarmup(steps: min(c.warmup, total), then: .constant(c.lr)),
+                            clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil,
+                            evalEvery: c.eval_every > 0 ? c.eval_every : nil,
+                            drawEvery: c.draw_every > 0 ? c.draw_every : nil, logEvery: 10, bestMetric: "ema_test_loss")
+        initialTestLoss = withNoGrad { unet.eval(); defer { unet.train() }; return testLoss(unet) }
+    }
+
+    var datasets: [DatasetDescription] { [train.datasetDescription] }
+
+    /// Images `indices` scaled to [−1, 1] and padded with −1 (black) to `side`.
+    static func images(_ set: LabeledImages, _ indices: [Int], side: Int) -> Tensor {
+        let x = set.batch(indices: indices, mean: [0.5], std: [0.5]).x
+        let before = (side - set.height) / 2, after = side - set.height - before
+        guard before + after > 0 else { return x }
+        return x.padded([(0, 0), (0, 0), (before, after), (before, after)], value: -1)
+    }
+
+    /// Algorithm 1 on one batch: L_simple = ‖ε − ε_θ(x_t, t)‖² averaged over pixels and images.
+    func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
+        if config.slow_ms > 0 { usleep(useconds_t(config.slow_ms * 1000)) }
+        let idx = sampler.indices(epoch: epoch, batch: batch)
+        let x0 = Self.images(train, idx, side: unet.config.imageSize)
+        let t = idx.map { _ in noise.int(below: config.timesteps) }
+        let epsilon = Tensor.randn(x0.shape, rng: &noise)
+        let loss = mseLoss(unet(diffusion.qSample(x0, timesteps: t, noise: epsilon), timesteps: t), epsilon)
+        return StepResult(loss: loss, examples: idx.count)
+    }
+
+    /// θ̄ ← d·θ̄ + (1 − d)·θ after every optimizer step.
+    func afterOptimizerStep(step: Int) throws { ema.update() }
+
+    func saveState() -> TaskState {
+        var state = TaskState(rng: ["noise": noise])
+        state.add(ema.shadow, prefix: "ema")
+        return state
+    }
+
+    func loadState(_ state: TaskState) throws {
+        state.copy(prefix: "ema", into: ema.shadow)
+        guard let n = state.rng["noise"] else { throw ConfigError.invalid("checkpoint lacks the DDPM noise stream") }
+        noise = n
+    }
+
+    /// The mean L_simple of `net` on the fixed evaluation set (no gradients, eval mode by the caller).
+    func testLoss(_ net: UNet) -> Double {
+        let n = evalT.count, chunk = 128
+        var total = 0.0
+        for start in stride(from: 0, to: n, by: chunk) {
+            let end = min(start + chunk, n)
+            let x = evalX.slice(axis: 0, start..<end), e = evalEpsilon.slice(axis: 0, start..<end)
+            total += Double(mseLoss(net(x, timesteps: Array(evalT[start..<end])), e).item()) * Double(end - start)
+        }
+        return total / Double(n)
+    }
+
+    /// The EMA weights in `averaged`, in eval mode (no dropout).
+    func averagedNetwork() -> UNet {
+        ema.copy(into: averaged)
+        averaged.eval()
+        return averaged
+    }
+
+    func evaluate(at point: RunPoint) throws -> [String: Double] {
+        ["test_loss": testLoss(unet), "ema_test_loss": testLoss(averagedNetwork())]
+    }
+
+    func summaryMetrics(history: MetricsHistory) -> [String: Double] { ["init_test_loss": initialTestLoss] }
+
+    /// n samples of the EMA network from a fixed x_T: DDIM (η = 0) over `sample_steps` strided
+    /// steps, or ancestral sampling over all T (Algorithm 2, its z from the same fixed stream).
+    func samples(_ n: Int) -> Tensor {
+        let net = averagedNetwork(), side = unet.config.imageSize, channels = unet.config.imageChannels
+        var rng = RNG(seed: Self.sampleSeed)
+        var x = Tensor.randn([n, channels, side, side], rng: &rng)
+        withNoGrad {
+            if config.sampler == "ddim" {
+                let ts = diffusion.samplingTimesteps(config.sample_steps)
+                for (i, t) in ts.enumerated() {
+                    let epsilon = net(x, timesteps: Array(repeating: t, count: n))
+                    x = diffusion.ddimStep(x, t: t, to: i + 1 < ts.count ? ts[i + 1] : -1, epsilon: epsilon)
+                }
+            } else {
+                for t in (0..<config.timesteps).reversed() {
+                    let epsilon = net(x, timesteps: Array(repeating: t, count: n))
+                    x = diffusion.ancestralStep(x, t: t, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng))
+                }
+            }
+        }
+        return x
+    }
+
+    /// 64 samples as an 8×8 grid, `samples.png` at the end and by step during training.
+    func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
+        let name = point.fileName("samples")
+        let steps = config.sampler == "ddim" ? "DDIM \(config.sample_steps) steps" : "ancestral \(config.timesteps) steps"
+        let grid = try imageGrid(samples(64), columns: 8, scale: 2, normalize: .range(-1, 1),
+                                 title: "EMA samples at step \(point.step) (\(steps))")
+        try grid.write(to: folder.appendingPathComponent(name).path)
+        return [name]
+    }
+}
