@@ -2,10 +2,10 @@ import XCTest
 import Foundation
 import ReproKit
 
-/// The Ctrl-C + resume check the translation plugins share: interrupt `args` after three log
-/// records, resume it, run it again uninterrupted, and require the two final checkpoints to be
-/// equal in every tensor, optimizer tensor, random stream, task string and metric. Returns the
-/// two checkpoints (resumed, uninterrupted) for plugin-specific checks.
+/// The Ctrl-C + resume check the plugins share: interrupt `args` after three log records,
+/// resume it, run it again uninterrupted, and require the two final checkpoints to be equal in
+/// every tensor, optimizer tensor, random stream, task tensor (an EMA), task string and integer,
+/// and metric. Returns the two checkpoints (resumed, uninterrupted) for plugin-specific checks.
 enum ResumeCheck {
     static func interruptResumeAndCompare(_ args: [String], experiment: String, artifacts: URL, exitStatus: Int32,
                                           file: StaticString = #filePath, line: UInt = #line) throws
@@ -42,6 +42,12 @@ enum ResumeCheck {
         }
         XCTAssertEqual(a.rng, b.rng, file: file, line: line)
         XCTAssertEqual(a.task.strings, b.task.strings, file: file, line: line)
+        XCTAssertEqual(a.task.integers, b.task.integers, file: file, line: line)
+        XCTAssertEqual(a.task.tensors.keys.sorted(), b.task.tensors.keys.sorted(), file: file, line: line)
+        for (name, t) in a.task.tensors {
+            XCTAssertEqual(t.scalars, b.task.tensors[name]?.scalars, "task tensor \(name) differs after resume",
+                           file: file, line: line)
+        }
         XCTAssertEqual(a.metrics, b.metrics, file: file, line: line)
         return (a, b)
     }
