@@ -168,6 +168,31 @@ final class DDPMPluginTests: XCTestCase {
         }
     }
 
+    /// Both samplers run through the plugin's drawing: ancestral sampling over all T (here 20)
+    /// steps and DDIM over 5, each an 8×8 grid of 32×32 samples, from the same fixed x_T on
+    /// every call (the same picture twice) but by different paths (different pictures).
+    func testBothSamplersDrawTheGrid() throws {
+        var pixels: [String: [UInt8]] = [:]
+        for sampler in ["ancestral", "ddim"] {
+            let task = try makeTask(["sampler": .string(sampler), "timesteps": .int(20), "sample_steps": .int(5)])
+            var drawn: [[UInt8]] = []
+            for call in 0..<2 {
+                let dir = artifacts.appendingPathComponent("\(sampler)-\(call)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                let names = try task.draw(in: dir, at: RunPoint(step: 7, epoch: 0, totalSteps: 7, isFinal: true),
+                                          history: MetricsHistory())
+                XCTAssertEqual(names, ["samples.png"])
+                let image = try PNGImage(contentsOfFile: dir.appendingPathComponent("samples.png").path)
+                XCTAssertGreaterThanOrEqual(image.width, 8 * 64, sampler)
+                XCTAssertGreaterThanOrEqual(image.height, 8 * 64, sampler)
+                drawn.append(image.pixels)
+            }
+            XCTAssertEqual(drawn[0], drawn[1], "\(sampler): the same x_T must give the same samples")
+            pixels[sampler] = drawn[0]
+        }
+        XCTAssertNotEqual(pixels["ancestral"], pixels["ddim"])
+    }
+
     /// `ddpm-mini --quick` passes its card, its test L_simple ends well below its value at
     /// initialisation, and it draws the 8×8 grid during training and at the end.
     func testQuickRunPassesItsCardAndDrawsSamples() throws {
