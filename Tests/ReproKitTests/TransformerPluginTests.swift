@@ -112,4 +112,97 @@ final class TransformerPluginTests: XCTestCase {
         XCTAssertEqual(a.tensors.map(\.0).filter { $0.contains("embedding") }, ["embedding.weight"])
         XCTAssertEqual(a.task.strings["source_tokenizer"], a.task.strings["target_tokenizer"], "one vocabulary")
     }
+
+    /// The Table 3 study at quick scale: each row changes only what it names (heads at a fixed
+    /// d_model keep every parameter's shape; learned positions add two tables), every run
+    /// evaluates every 125 steps for the perplexity figure, and the report's table gives each
+    /// row's BLEU and perplexity.
+    func testQuickAblationStudyRunsEveryRowAndWritesItsTable() throws {
+        let o = try run(["run", "transformer-ablations", "--quick", "--seed", "0"])
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let (study, folder) = try o.study()
+        let rows = ["base", "heads1", "heads8", "learned", "no_smoothing", "no_dropout"]
+        XCTAssertEqual(Set(study.runs.keys), Set(rows))
+        XCTAssertTrue(study.claims.allSatisfy(\.matchesRecorded), "\(study.claims)")
+
+        var shapes: [String: [String: [Int]]] = [:]
+        for row in rows {
+            let dir = try RunFolder(url: URL(fileURLWithPath: XCTUnwrap(study.runs[row]?.first)))
+            let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent("config.json"))) as? [String: Any])
+            let settings = try XCTUnwrap(config["config"] as? [String: Any], "\(config.keys)")
+            let expected = switch row {
+            case "heads1": ["1", "sinusoidal", "0.1", "0.1"]
+            case "heads8": ["8", "sinusoidal", "0.1", "0.1"]
+            case "learned": ["4", "learned", "0.1", "0.1"]
+            case "no_smoothing": ["4", "sinusoidal", "0.0", "0.1"]
+            case "no_dropout": ["4", "sinusoidal", "0.1", "0.0"]
+            default: ["4", "sinusoidal", "0.1", "0.1"]
+            }
+            XCTAssertEqual(["heads", "positions", "label_smoothing", "dropout"].map { settings[$0] as? String }, expected, row)
+            let evals = try MetricsLogWriter.read(dir.url.appendingPathComponent("metrics.jsonl")).series("eval", "valid_ppl")
+            XCTAssertEqual(evals.map(\.x), [125, 250, 375, 500], row)
+            let checkpoint = try Checkpoint.read(from: dir.checkpoint)
+            shapes[row] = Dictionary(uniqueKeysWithValues: checkpoint.tensors.map { ($0.0, $0.1.shape) })
+        }
+        XCTAssertEqual(shapes["heads1"], shapes["base"])
+        XCTAssertEqual(shapes["heads8"], shapes["base"])
+        let added = Set(shapes["learned"]!.keys).subtracting(shapes["base"]!.keys)
+        XCTAssertEqual(added, ["source_positions.weight", "target_positions.weight"])
+
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| variant | config | mean test_bleu | mean valid_ppl | runs |"), report)
+        for row in rows {
+            let cells = try XCTUnwrap(report.split(separator: "\n").first { $0.hasPrefix("| \(row) | ") }, row)
+                .split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let bleu = try XCTUnwrap(Double(cells[2]), String(cells[2])), ppl = try XCTUnwrap(Double(cells[3]), String(cells[3]))
+            XCTAssertEqual(bleu, study.means[row]!["test_bleu"]!, accuracy: 1e-4, row)
+            XCTAssertEqual(ppl, study.means[row]!["valid_ppl"]!, accuracy: 1e-4, row)
+            if row != "heads1" { XCTAssertGreaterThan(bleu, 10, "\(row) learned something") }
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("figure.png").path))
+    }
+
+    /// `repro bench transformer-mini` times training, then beam search with `<eos>` forbidden:
+    /// every test sentence decodes to its length limit (2n + 10 tokens for n source tokens),
+    /// whatever the untrained weights prefer, so PyTorch can be given the same work.
+    func testBenchTimesTrainingThenFixedLengthBeamSearch() throws {
+        let o = try run(["bench", "transformer-mini", "--threads", "1", "--steps", "2", "--items", "8",
+                         "--set", "dataset=toy", "--set", "d_model=32", "--set", "feed_forward=64", "--set", "layers=1"])
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let lines = o.stdout.split(separator: "\n").map { try? JSONDecoder().decode(BenchResult.self, from: Data($0.utf8)) }
+        XCTAssertEqual(lines.map { $0?.case }, ["train_step", "inference"], o.stdout)
+        let inference = try XCTUnwrap(lines.last ?? nil)
+        XCTAssertGreaterThan(inference.itemsPerSecond ?? 0, 0)
+        let note = try XCTUnwrap(inference.note)
+        XCTAssertTrue(note.hasPrefix("beam 4, <eos> forbidden"), note)
+        let pairs = note.split(separator: ":").last!.split(separator: ",").compactMap { p -> (Int, Int)? in
+            let n = p.split(separator: "→").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return n.count == 2 ? (n[0], n[1]) : nil
+        }
+        XCTAssertFalse(pairs.isEmpty, note)
+        for (source, output) in pairs { XCTAssertEqual(output, 2 * source + 10, note) }
+    }
+
+    /// `transformer-vs-rnn` at quick scale: its `rnnsearch` variant is bahdanau-mini's own quick
+    /// run (the Bahdanau plugin's folder, checkpoint and card assertion), beside this plugin's
+    /// Transformer, and the claims are shown (not judged on the two different toy tasks).
+    func testQuickTransformerAgainstRNNsearchRunsBothPlugins() throws {
+        let o = try run(["run", "transformer-vs-rnn", "--quick", "--seed", "0"])
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let (study, _) = try o.study()
+        XCTAssertEqual(study.claims.count, 2)
+        XCTAssertTrue(study.claims.allSatisfy(\.matchesRecorded), "\(study.claims)")
+        let rnn = try RunFolder(url: URL(fileURLWithPath: XCTUnwrap(study.runs["rnnsearch"]?.first)))
+        let transformer = try RunFolder(url: URL(fileURLWithPath: XCTUnwrap(study.runs["transformer"]?.first)))
+        XCTAssertEqual(rnn.url.deletingLastPathComponent().lastPathComponent, "bahdanau-mini")
+        XCTAssertEqual(try rnn.readJSON(RunSummary.self, from: "summary.json").assertions.map(\.metric), ["test_bleu"])
+        let rnnNames = try Checkpoint.read(from: rnn.checkpoint).tensors.map(\.0)
+        let transformerNames = try Checkpoint.read(from: transformer.checkpoint).tensors.map(\.0)
+        XCTAssertTrue(rnnNames.contains("encoder.weight_hh_l0_reverse") && rnnNames.contains("attention.v.weight"), "\(rnnNames)")
+        XCTAssertFalse(rnnNames.contains { $0.contains("self_attn") }, "\(rnnNames)")
+        XCTAssertTrue(transformerNames.contains { $0.contains("self_attn") }, "\(transformerNames)")
+        for variant in ["transformer", "rnnsearch"] {
+            XCTAssertGreaterThan(study.means[variant]?["test_bleu"] ?? 0, 50, variant)
+        }
+    }
 }
