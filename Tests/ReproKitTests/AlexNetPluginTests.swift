@@ -9,13 +9,8 @@ final class AlexNetPluginTests: XCTestCase {
     static let papers = CLITests.root.appendingPathComponent("Papers").path
 
     private func task(_ name: String, _ overrides: [String]) throws -> TrainingTask {
-        let loaded = try PluginLoader.load(path: OneCopyTests.buildDir + "/libAlexNet.so")
-        XCTAssertEqual(loaded.plugin.id, "alexnet")
-        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == name })
-        var config = kind.defaults
         // Random images of Fashion-MNIST's shape: no data set needed to check the model.
-        for o in ["dataset=synthetic-28x28x1"] + overrides { try config.apply(override: o) }
-        return try kind.make(config, context: RunContext(seed: 0))
+        try BuiltPlugin.task("AlexNet", id: "alexnet", task: name, overrides: ["dataset=synthetic-28x28x1"] + overrides)
     }
 
     /// Mean and standard deviation of a tensor's values.

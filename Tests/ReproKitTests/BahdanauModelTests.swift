@@ -42,28 +42,13 @@ final class BahdanauModelTests: XCTestCase {
         return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url))
     }()
 
-    static var pluginPath: String { OneCopyTests.buildDir + "/libBahdanau.so" }
-
     /// Task "translate" of the built plugin with the fixture's sizes; its model.
     func makeModel(attention: Bool, deepOutput: Bool, extra: [String: ConfigValue] = [:]) throws -> any TranslationModel {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.pluginPath), "build the plugins first: scripts/build")
-        let loaded = try PluginLoader.load(path: Self.pluginPath)
-        XCTAssertEqual(loaded.plugin.id, "bahdanau")
-        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == "translate" })
-        var config = kind.defaults
         let z = Self.fixture.sizes
-        try config.set("dataset", .string("toy"))
-        try config.set("embed", .int(z["embed"]!))
-        try config.set("hidden", .int(z["hidden"]!))
-        try config.set("decoder_hidden", .int(z["decoder_hidden"]!))
-        try config.set("attention_dim", .int(z["attention_dim"]!))
-        try config.set("maxout", .int(z["maxout"]!))
-        try config.set("attention", .bool(attention))
-        try config.set("deep_output", .bool(deepOutput))
-        try config.set("dropout", .double(0))
-        for (k, v) in extra { try config.set(k, v) }
-        let task = try kind.make(config, context: RunContext(seed: 0))
-        return try XCTUnwrap(task.model as? any TranslationModel, "the translate task's model is no TranslationModel")
+        let sizes = ["embed", "hidden", "decoder_hidden", "attention_dim", "maxout"].map { ($0, ConfigValue.int(z[$0]!)) }
+        return try BuiltPlugin.translationModel("Bahdanau", id: "bahdanau", settings: [("dataset", .string("toy"))] + sizes + [
+            ("attention", .bool(attention)), ("deep_output", .bool(deepOutput)), ("dropout", .double(0)),
+        ] + extra.map { ($0.key, $0.value) })
     }
 
     /// The fixture's model with PyTorch's weights and the fixture's batch.

@@ -17,7 +17,6 @@ final class DDPMPluginTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: artifacts) }
 
-    static var pluginPath: String { OneCopyTests.buildDir + "/libDDPM.so" }
 
     // MARK: the diffusion maths
 
@@ -129,19 +128,11 @@ final class DDPMPluginTests: XCTestCase {
 
     /// The plugin's `diffuse` task on synthetic 28×28 images with a tiny U-Net.
     func makeTask(_ settings: [String: ConfigValue]) throws -> TrainingTask {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.pluginPath), "build the plugins first: scripts/build")
-        let loaded = try PluginLoader.load(path: Self.pluginPath)
-        XCTAssertEqual(loaded.plugin.id, "ddpm")
-        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == "diffuse" })
-        var config = kind.defaults
-        try config.set("dataset", .string("synthetic-28x28x1"))
-        try config.set("base_channels", .int(8))
-        try config.set("channel_mult", .list([.int(1), .int(2)]))
-        try config.set("attention_resolutions", .list([]))
-        try config.set("groups", .int(4))
-        try config.set("eval_images", .int(8))
-        for (k, v) in settings { try config.set(k, v) }
-        return try kind.make(config, context: RunContext(seed: 0))
+        try BuiltPlugin.task("DDPM", id: "ddpm", task: "diffuse", settings: [
+            ("dataset", .string("synthetic-28x28x1")), ("base_channels", .int(8)),
+            ("channel_mult", .list([.int(1), .int(2)])), ("attention_resolutions", .list([])),
+            ("groups", .int(4)), ("eval_images", .int(8)),
+        ] + settings.map { ($0.key, $0.value) })
     }
 
     /// After k updates with the weights at θ_0·s_i, the EMA is θ_0·(d^k + (1 − d) Σ_i d^(k−i) s_i),

@@ -56,20 +56,11 @@ final class TransformerModelTests: XCTestCase {
         return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url))
     }()
 
-    static var pluginPath: String { OneCopyTests.buildDir + "/libTransformer.so" }
-
     /// The plugin's translate task on the toy data with `settings`; its model.
     static func makeModel(_ settings: [String: ConfigValue]) throws -> any TranslationModel {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: pluginPath), "build the plugins first: scripts/build")
-        let loaded = try PluginLoader.load(path: pluginPath)
-        XCTAssertEqual(loaded.plugin.id, "transformer")
-        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == "translate" })
-        var config = kind.defaults
-        try config.set("dataset", .string("toy"))
-        try config.set("dropout", .double(0))
-        for (k, v) in settings { try config.set(k, v) }
-        let task = try kind.make(config, context: RunContext(seed: 0))
-        return try XCTUnwrap(task.model as? any TranslationModel, "the translate task's model is no TranslationModel")
+        try BuiltPlugin.translationModel("Transformer", id: "transformer", settings: [
+            ("dataset", .string("toy")), ("dropout", .double(0)),
+        ] + settings.map { ($0.key, $0.value) })
     }
 
     /// The fixture's model with PyTorch's weights, and the fixture's batch.

@@ -31,21 +31,11 @@ final class ViTPluginTests: XCTestCase {
         return try! JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
     }()
 
-    static var pluginPath: String { OneCopyTests.buildDir + "/libViT.so" }
-
     /// The plugin's `classify` task on synthetic 28×28 images with `settings` over the defaults.
     func makeTask(_ settings: [String: ConfigValue], overrides: [String] = []) throws -> TrainingTask {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.pluginPath), "build the plugins first: scripts/build")
-        let loaded = try PluginLoader.load(path: Self.pluginPath)
-        XCTAssertEqual(loaded.plugin.id, "vit")
-        let kind = try XCTUnwrap(loaded.plugin.tasks.first { $0.name == "classify" })
-        var config = kind.defaults
-        try config.set("dataset", .string("synthetic-28x28x1"))
-        try config.set("train_subset", .int(256))
-        try config.set("test_subset", .int(64))
-        for (k, v) in settings { try config.set(k, v) }
-        for text in overrides { try config.apply(override: text) }
-        return try kind.make(config, context: RunContext(seed: 0))
+        try BuiltPlugin.task("ViT", id: "vit", task: "classify", settings: [
+            ("dataset", .string("synthetic-28x28x1")), ("train_subset", .int(256)), ("test_subset", .int(64)),
+        ] + settings.map { ($0.key, $0.value) }, overrides: overrides)
     }
 
     func testModelMatchesPyTorch() throws {
