@@ -137,36 +137,75 @@ final class DiffusionTask: TrainingTask {
 
     func summaryMetrics(history: MetricsHistory) -> [String: Double] { ["init_test_loss": initialTestLoss] }
 
-    /// n samples of the EMA network from a fixed x_T: DDIM (η = 0) over `sample_steps` strided
-    /// steps, or ancestral sampling over all T (Algorithm 2, its z from the same fixed stream).
-    func samples(_ n: Int) -> Tensor {
+    /// What the configured sampler does, in words: "DDIM 50 steps", "ancestral 1000 steps".
+    var samplerName: String { "\(config.sampler == "ddim" ? "DDIM" : "ancestral") \(config.sample_steps) steps" }
+
+    /// n samples of the EMA network from x_T drawn from the stream `seed`, by the configured
+    /// sampler over `sample_steps` strided steps: DDIM (η = 0), or ancestral (Algorithm 2; on a
+    /// respaced schedule below T steps), its z from the same stream. `snapshots` states of the
+    /// first `keep` samples are kept along the way, x_T first and x_0 last (the trajectory).
+    func samples(_ n: Int, seed: UInt64 = DiffusionTask.sampleSeed, keep: Int = 0,
+                 snapshots: Int = 10) -> (images: Tensor, trajectory: [Tensor]) {
         let net = averagedNetwork(), side = unet.config.imageSize, channels = unet.config.imageChannels
-        var rng = RNG(seed: Self.sampleSeed)
-        var x = Tensor.randn([n, channels, side, side], rng: &rng)
-        withNoGrad {
-            if config.sampler == "ddim" {
-                let ts = diffusion.samplingTimesteps(config.sample_steps)
+        let ts = diffusion.samplingTimesteps(config.sample_steps)
+        // The states (0 = x_T … ts.count = x_0) the trajectory shows, evenly spaced.
+        let columns = min(snapshots, ts.count + 1)
+        let shown = Set((0..<columns).map { $0 * ts.count / max(columns - 1, 1) })
+        var rng = RNG(seed: seed)
+        var chunks: [Tensor] = [], trajectory: [Tensor] = []
+        // Chunks bound the memory of a thousand samples; the stream runs on from one to the next.
+        for start in stride(from: 0, to: n, by: 256) {
+            let m = min(256, n - start)
+            var x = Tensor.randn([m, channels, side, side], rng: &rng)
+            withNoGrad {
                 for (i, t) in ts.enumerated() {
-                    let epsilon = net(x, timesteps: Array(repeating: t, count: n))
-                    x = diffusion.ddimStep(x, t: t, to: i + 1 < ts.count ? ts[i + 1] : -1, epsilon: epsilon)
-                }
-            } else {
-                for t in (0..<config.timesteps).reversed() {
-                    let epsilon = net(x, timesteps: Array(repeating: t, count: n))
-                    x = diffusion.ancestralStep(x, t: t, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng))
+                    if start == 0 && keep > 0 && shown.contains(i) { trajectory.append(x.slice(axis: 0, 0..<min(keep, m))) }
+                    let epsilon = net(x, timesteps: Array(repeating: t, count: m))
+                    let s = i + 1 < ts.count ? ts[i + 1] : -1
+                    x = config.sampler == "ddim"
+                        ? diffusion.ddimStep(x, t: t, to: s, epsilon: epsilon)
+                        : diffusion.ancestralStep(x, t: t, to: s, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng))
                 }
             }
+            if start == 0 && keep > 0 { trajectory.append(x.slice(axis: 0, 0..<min(keep, m))) }
+            chunks.append(x)
         }
-        return x
+        return (chunks.count == 1 ? chunks[0] : Tensor.concat(chunks, axis: 0), trajectory)
     }
 
-    /// 64 samples as an 8×8 grid, `samples.png` at the end and by step during training.
+    /// The 8×8 grid of 64 samples and, for its first 8, the strip x_T → x_0 (the paper's Figure 6
+    /// style: one row per sample, 10 states left to right, fewer if the sampler has fewer).
+    func drawSamples(prefix: String, seed: UInt64, count: Int, in folder: URL, title: String,
+                     strip: Bool = true) throws -> [String] {
+        let (images, trajectory) = samples(count, seed: seed, keep: strip ? min(count, 8) : 0)
+        let grid = try imageGrid(images, columns: min(count, 8), scale: 2, normalize: .range(-1, 1), title: title)
+        let gridName = prefix + ".png", stripName = prefix.replacingOccurrences(of: "samples", with: "trajectory") + ".png"
+        try grid.write(to: folder.appendingPathComponent(gridName).path)
+        guard strip else { return [gridName] }
+        // Row r of the strip is sample r's states: interleave the snapshots sample by sample.
+        let rows = trajectory[0].shape[0], columns = trajectory.count
+        let strip = Tensor.stack(trajectory, axis: 1).reshaped([rows * columns] + Array(trajectory[0].shape.dropFirst()))
+        let picture = try imageGrid(strip, columns: columns, scale: 2, normalize: .range(-1, 1),
+                                    title: "x_T → x_0, \(samplerName): one sample per row")
+        try picture.write(to: folder.appendingPathComponent(stripName).path)
+        return [gridName, stripName]
+    }
+
+    /// 64 samples from the fixed x_T as an 8×8 grid, `samples.png` at the end and by step
+    /// during training (the same x_T each time, so the grids show one picture sharpening), and
+    /// their first 8 as the strip x_T → x_0 at the end.
     func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
         let name = point.fileName("samples")
-        let steps = config.sampler == "ddim" ? "DDIM \(config.sample_steps) steps" : "ancestral \(config.timesteps) steps"
-        let grid = try imageGrid(samples(64), columns: 8, scale: 2, normalize: .range(-1, 1),
-                                 title: "EMA samples at step \(point.step) (\(steps))")
-        try grid.write(to: folder.appendingPathComponent(name).path)
-        return [name]
+        let title = "EMA samples at step \(point.step) (\(samplerName))"
+        return try drawSamples(prefix: String(name.dropLast(4)), seed: Self.sampleSeed, count: 64, in: folder,
+                               title: title, strip: point.isFinal)
+    }
+}
+
+extension DiffusionTask: SamplingTask {
+    /// `repro sample RUN --n N --seed S`: samples-sS-nN.png and trajectory-sS-nN.png.
+    func drawSamples(count: Int, seed: UInt64, in folder: URL) throws -> [String] {
+        try drawSamples(prefix: "samples-s\(seed)-n\(count)", seed: seed, count: count, in: folder,
+                        title: "\(count) EMA samples, seed \(seed) (\(samplerName))")
     }
 }

@@ -35,7 +35,9 @@ struct DDPMConfig: Codable, RangedConfig {
     /// Decay of the EMA of the weights that evaluation and sampling use (the paper: 0.9999,
     /// an average over ~10k of its 800k steps; a short run needs a shorter one).
     var ema_decay = 0.9999
-    /// "ddim" (Song et al. 2021, η = 0, `sample_steps` steps) or "ancestral" (Algorithm 2, all T steps).
+    /// "ddim" (Song et al. 2021, η = 0) or "ancestral" (Algorithm 2: over all T when
+    /// sample_steps = T, else on the β schedule respaced to the visited steps), each over
+    /// `sample_steps` evenly strided steps.
     var sampler = "ddim"
     var sample_steps = 50
     /// The fixed test images whose mean L_simple is the `test_loss` metric (each at a fixed

@@ -12,7 +12,7 @@ struct Repro: ParsableCommand {
             Exit codes: 0 success; 1 a run failed, an assertion or claim did not hold, or bad input \
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
-        subcommands: [List.self, Info.self, Run.self, Resume.self, Verify.self, Measure.self, Compare.self,
+        subcommands: [List.self, Info.self, Run.self, Resume.self, Sample.self, Verify.self, Measure.self, Compare.self,
                       DataCommand.self, Bench.self, BleuCommand.self, ProbePlugin.self, CheckCheckpoint.self])
 }
 

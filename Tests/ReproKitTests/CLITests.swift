@@ -216,6 +216,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(summary.assertions.count, 1)
         XCTAssertTrue(summary.assertions[0].passed, summary.assertions[0].text)
         XCTAssertTrue(summary.assertions[0].basis.hasPrefix("quick runs"), summary.assertions[0].basis)
+        // A classifier has nothing to sample: `repro sample` says so in one line.
+        let sample = try repro("sample", folder.path)
+        XCTAssertEqual(sample.status, 1)
+        XCTAssertEqual(oneLine(sample, startingWith: "repro:"), "repro: experiment 'selftest-mini' does not draw samples "
+            + "(its task is not a generative model); `repro sample` works on runs of ddpm-mini and the like")
     }
 
     // MARK: verify, compare

@@ -117,6 +117,28 @@ final class DDPMPluginTests: XCTestCase {
         }
     }
 
+    /// Ancestral sampling on a respaced schedule: from t to s < t it is Algorithm 2 with
+    /// α = ᾱ_t/ᾱ_s, β = 1 − α, σ² = β (Nichol & Dhariwal 2021); from t to t − 1 it is the
+    /// paper's own step; and the step to the data (s = −1) adds no noise.
+    func testStridedAncestralStepIsAlgorithmTwoRespaced() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        var rng = RNG(seed: 5)
+        let xt = Tensor.randn([1, 1, 2, 2], rng: &rng), eps = Tensor.randn([1, 1, 2, 2], rng: &rng)
+        let z = Tensor.randn([1, 1, 2, 2], rng: &rng)
+        for (t, s) in [(999, 899), (500, 250), (100, -1), (400, 399)] {
+            let out = d.ancestralStep(xt, t: t, to: s, epsilon: eps, noise: z).scalars
+            let at = d.alphasCumprod[t], As = s < 0 ? 1 : d.alphasCumprod[s]
+            let beta = 1 - at / As
+            for i in 0..<4 {
+                let mean = (Double(xt.scalars[i]) - beta / (1 - at).squareRoot() * Double(eps.scalars[i])) / (1 - beta).squareRoot()
+                let expected = mean + (s < 0 ? 0 : beta.squareRoot() * Double(z.scalars[i]))
+                XCTAssertEqual(Double(out[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "\(t) → \(s), element \(i)")
+            }
+        }
+        assertClose(d.ancestralStep(xt, t: 400, to: 399, epsilon: eps, noise: z),
+                    d.ancestralStep(xt, t: 400, epsilon: eps, noise: z), 1e-6, "one step back is the paper's step")
+    }
+
     private func assertClose(_ a: Tensor, _ b: Tensor, _ tol: Float, _ what: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
@@ -160,23 +182,31 @@ final class DDPMPluginTests: XCTestCase {
     }
 
     /// Both samplers run through the plugin's drawing: ancestral sampling over all T (here 20)
-    /// steps and DDIM over 5, each an 8×8 grid of 32×32 samples, from the same fixed x_T on
-    /// every call (the same picture twice) but by different paths (different pictures).
+    /// steps and DDIM over 5, each an 8×8 grid of 32×32 samples and a strip of 8 rows × 10 (or 6)
+    /// states, from the same fixed x_T on every call (the same picture twice) but by different
+    /// paths (different pictures).
     func testBothSamplersDrawTheGrid() throws {
         var pixels: [String: [UInt8]] = [:]
-        for sampler in ["ancestral", "ddim"] {
-            let task = try makeTask(["sampler": .string(sampler), "timesteps": .int(20), "sample_steps": .int(5)])
+        for (sampler, steps) in [("ancestral", 20), ("ddim", 5)] {
+            let task = try makeTask(["sampler": .string(sampler), "timesteps": .int(20), "sample_steps": .int(steps)])
             var drawn: [[UInt8]] = []
             for call in 0..<2 {
                 let dir = artifacts.appendingPathComponent("\(sampler)-\(call)")
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
                 let names = try task.draw(in: dir, at: RunPoint(step: 7, epoch: 0, totalSteps: 7, isFinal: true),
                                           history: MetricsHistory())
-                XCTAssertEqual(names, ["samples.png"])
+                XCTAssertEqual(names, ["samples.png", "trajectory.png"])
                 let image = try PNGImage(contentsOfFile: dir.appendingPathComponent("samples.png").path)
                 XCTAssertGreaterThanOrEqual(image.width, 8 * 64, sampler)
                 XCTAssertGreaterThanOrEqual(image.height, 8 * 64, sampler)
-                drawn.append(image.pixels)
+                let strip = try PNGImage(contentsOfFile: dir.appendingPathComponent("trajectory.png").path)
+                // 10 states, or x_T and each of DDIM's 5 steps.
+                let columns = min(10, steps + 1)
+                XCTAssertGreaterThanOrEqual(strip.width, columns * 64, sampler)
+                XCTAssertLessThan(strip.width, (columns + 1) * 64, sampler)
+                XCTAssertGreaterThanOrEqual(strip.height, 8 * 64, sampler)
+                XCTAssertLessThan(strip.height, 9 * 64 + 40, sampler)
+                drawn.append(image.pixels + strip.pixels)
             }
             XCTAssertEqual(drawn[0], drawn[1], "\(sampler): the same x_T must give the same samples")
             pixels[sampler] = drawn[0]
@@ -206,6 +236,42 @@ final class DDPMPluginTests: XCTestCase {
             XCTAssertLessThan(image.height, 8 * 64 + 100, png)
         }
         XCTAssertTrue(summary.drawings.contains("samples.png"), "\(summary.drawings)")
+        XCTAssertTrue(summary.drawings.contains("trajectory.png"), "\(summary.drawings)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("trajectory-step000032.png").path),
+                       "the strip is drawn at the end only")
+
+        // `repro sample` draws from the finished run's checkpoint: the same seed gives the same
+        // pictures, another seed others; the grid has the asked-for count of tiles.
+        func sample(_ extra: String...) throws -> (CLITests.Output, [String]) {
+            let o = try CLITests.Running(["sample", folder.path, "--set", "sample_steps=5"] + extra,
+                                         papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
+            return (o, o.stdout.split(separator: "\n").map(String.init).filter { $0.hasSuffix(".png") })
+        }
+        let (first, files) = try sample("--n", "16", "--seed", "3")
+        XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
+        XCTAssertEqual(files.map { URL(fileURLWithPath: $0).lastPathComponent }, ["samples-s3-n16.png", "trajectory-s3-n16.png"])
+        let grid = try PNGImage(contentsOfFile: files[0])
+        XCTAssertGreaterThanOrEqual(grid.width, 8 * 64)
+        XCTAssertGreaterThanOrEqual(grid.height, 2 * 64)
+        XCTAssertLessThan(grid.height, 3 * 64, "16 samples are 2 rows of 8")
+        let again = try PNGImage(contentsOfFile: files[0]).pixels
+        try FileManager.default.removeItem(atPath: files[0])
+        let (_, repeated) = try sample("--n", "16", "--seed", "3")
+        XCTAssertEqual(try PNGImage(contentsOfFile: repeated[0]).pixels, again, "the same seed must draw the same samples")
+        let (_, other) = try sample("--n", "16", "--seed", "4")
+        XCTAssertNotEqual(try PNGImage(contentsOfFile: other[0]).pixels, again, "another seed must draw other samples")
+
+        // Bad input: one line each, exit 1.
+        let (bad, _) = try sample("--set", "sampler=langevin")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("sampler"), bad.stderr)
+        let (none, _) = try sample("--n", "0")
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("--n must be between 1 and 4096"), none.stderr)
+        let notRun = try CLITests.Running(["sample", artifacts.path], papers: ResNetPluginTests.papers,
+                                          artifacts: artifacts, env: [:]).wait()
+        XCTAssertEqual(notRun.status, 1)
+        XCTAssertTrue(notRun.stderr.contains("is not a run folder"), notRun.stderr)
     }
 
     /// Ctrl-C mid-run, resume, and an uninterrupted run end in equal checkpoints: model,

@@ -39,12 +39,17 @@ public struct GaussianDiffusion: Sendable {
         return x0 * column(t.map { alphaBar($0).squareRoot() }) + noise * column(t.map { (1 - alphaBar($0)).squareRoot() })
     }
 
-    /// One step of ancestral sampling (Algorithm 2, eq. 11): x_{t−1} = (x_t − β_t/√(1 − ᾱ_t) ε̂)/√α_t
-    /// + σ_t z with σ_t² = β_t; `noise` is z, ignored at the last step (t = 0).
-    public func ancestralStep(_ xt: Tensor, t: Int, epsilon: Tensor, noise: Tensor) -> Tensor {
-        let beta = betas[t]
+    /// One step of ancestral sampling (Algorithm 2, eq. 11) from index t to s < t: x_s =
+    /// (x_t − β/√(1 − ᾱ_t) ε̂)/√α + σ z with α = ᾱ_t/ᾱ_s, β = 1 − α and σ² = β. With s = t − 1
+    /// that is the paper's step (α = α_t, β = β_t); with s further back it is Algorithm 2 on the
+    /// schedule respaced to the visited steps (Nichol & Dhariwal 2021, §4), so fewer steps can
+    /// be compared with DDIM's. `noise` is z, ignored on the step to the data (s = −1).
+    public func ancestralStep(_ xt: Tensor, t: Int, to s: Int? = nil, epsilon: Tensor, noise: Tensor) -> Tensor {
+        let s = s ?? t - 1
+        precondition(s < t, "ancestralStep: goes from t to an earlier s")
+        let beta = t == s + 1 ? betas[t] : 1 - alphaBar(t) / alphaBar(s)
         let mean = (xt - epsilon * Float(beta / (1 - alphaBar(t)).squareRoot())) * Float(1 / (1 - beta).squareRoot())
-        return t == 0 ? mean : mean + noise * Float(beta.squareRoot())
+        return s < 0 ? mean : mean + noise * Float(beta.squareRoot())
     }
 
     /// One deterministic DDIM step (Song et al. eq. 12 with η = 0) from index t to s < t

@@ -193,42 +193,9 @@ public struct ExperimentRunner {
 
     /// Continues an interrupted run from its folder's checkpoint.
     public func resume(_ folderURL: URL, cards: CardLibrary, progress: Bool = true) throws -> RunSummary {
-        let folder = RunFolder(url: folderURL)
-        guard FileManager.default.fileExists(atPath: folder.config.path),
-              FileManager.default.fileExists(atPath: folder.checkpoint.path) else {
-            throw RunError.notARunFolder(folderURL.path)
-        }
-        let record = try folder.readJSON(RunRecord.self, from: "config.json")
-        guard let (card, experiment) = cards.experiment(named: record.experiment) else {
-            throw RunError.unknownExperiment(record.experiment, suggestion: cards.suggestion(for: record.experiment))
-        }
-        let (_, kind) = try task(for: experiment)
-        var config = kind.defaults
-        for key in config.keys {
-            if let text = record.config[key] {
-                do { try config.apply(override: "\(key)=\(text)") } catch let e as ConfigError {
-                    throw RunError.config("\(folder.config.path): \(e.description)")
-                }
-            }
-        }
-        try Self.checkResourcesForTheEnd()
-        Threads.set(record.threads)
-        let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick, threads: record.threads))
-        if let command = checkpointCheck, FileManager.default.fileExists(atPath: folder.checkpoint.path),
-           let how = ChildCheck.run(command + [folder.checkpoint.path], marker: Checkpoint.readMarker, timeout: 600) {
-            throw CheckpointError.unreadable(path: folder.checkpoint.path, reason: "reading it crashed the HDF5 library (\(how))")
-        }
-        let checkpoint = try Checkpoint.read(from: folder.checkpoint)
-        // A checkpoint copied in from another run may even fit the model (another variant,
-        // the same plugin's other experiment); its weights are not this run's.
-        let origin = checkpoint.metadata
-        guard origin.plugin == record.plugin, origin.experiment == record.experiment else {
-            throw RunError.config("\(folder.checkpoint.path) was written by experiment '\(origin.experiment)' of plugin "
-                + "'\(origin.plugin)', not by this run of '\(record.experiment)'; put this run's own checkpoint back, "
-                + "or resume the run it belongs to")
-        }
-        return try train(task: task, record: record, folder: folder, card: card, experiment: experiment,
-                         restoreFrom: checkpoint, progress: progress)
+        let run = try open(folderURL, cards: cards)
+        return try train(task: run.task, record: run.record, folder: run.folder, card: run.card,
+                         experiment: run.experiment, restoreFrom: run.checkpoint, progress: progress)
     }
 
     private func train(task: TrainingTask, record: RunRecord, folder: RunFolder, card: PaperCard,
