@@ -97,8 +97,10 @@ final class DiffusionTask: TrainingTask {
         return StepResult(loss: loss, examples: idx.count)
     }
 
-    /// θ̄ ← d·θ̄ + (1 − d)·θ after every optimizer step.
-    func afterOptimizerStep(step: Int) throws { ema.update() }
+    /// θ̄ ← d·θ̄ + (1 − d)·θ after every optimizer step (d warmed up unless ema_warmup is off).
+    func afterOptimizerStep(step: Int) throws {
+        if config.ema_warmup { ema.update(step: step) } else { ema.update() }
+    }
 
     func saveState() -> TaskState {
         var state = TaskState(rng: ["noise": noise])

@@ -35,6 +35,9 @@ struct DDPMConfig: Codable, RangedConfig {
     /// Decay of the EMA of the weights that evaluation and sampling use (the paper: 0.9999,
     /// an average over ~10k of its 800k steps; a short run needs a shorter one).
     var ema_decay = 0.9999
+    /// Warm the EMA up: the k-th update decays by min(ema_decay, (1 + k)/(10 + k)) (TensorFlow's
+    /// rule), so that samples of a short run are not drawn mostly from its initial weights.
+    var ema_warmup = true
     /// "ddim" (Song et al. 2021, η = 0) or "ancestral" (Algorithm 2: over all T when
     /// sample_steps = T, else on the β schedule respaced to the visited steps), each over
     /// `sample_steps` evenly strided steps.

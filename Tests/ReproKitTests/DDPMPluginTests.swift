@@ -161,7 +161,7 @@ final class DDPMPluginTests: XCTestCase {
     /// saved under `ema.` + each parameter's name.
     func testEMAAfterKStepsIsTheClosedForm() throws {
         let decay = 0.9
-        let task = try makeTask(["ema_decay": .double(decay)])
+        let task = try makeTask(["ema_decay": .double(decay), "ema_warmup": .bool(false)])
         let params = task.model.namedParameters()
         let initial = params.map { $0.1.copy() }
         let scales: [Float] = [2, -1, 0.5, 3]
@@ -178,6 +178,31 @@ final class DDPMPluginTests: XCTestCase {
         for ((name, _), p0) in zip(params, initial) {
             let ema = try XCTUnwrap(state.tensors["ema." + name])
             assertClose(ema, p0 * factor, 1e-5, "EMA of \(name)")
+        }
+    }
+
+    /// With the warm-up the k-th update decays by min(d, (1 + k)/(10 + k)): 2/11, 3/12, … then d;
+    /// after steps 1…k with the weights at θ_0·s_i the average is the product of those factors.
+    func testWarmedUpEMAFollowsTheWeightsEarly() throws {
+        let decay = 0.5
+        let task = try makeTask(["ema_decay": .double(decay)])
+        let params = task.model.namedParameters()
+        let initial = params.map { $0.1.copy() }
+        let scales: [Float] = [2, -1, 0.5, 3]
+        var factor: Float = 1
+        for (i, s) in scales.enumerated() {
+            for ((_, p), p0) in zip(params, initial) { p.assign(p0 * s) }
+            try task.afterOptimizerStep(step: i + 1)
+            let d = min(Float(decay), Float(2 + i) / Float(11 + i))
+            factor = d * factor + (1 - d) * s
+        }
+        XCTAssertEqual(ExponentialMovingAverage.warmedUpDecay(0.5, step: 1), 2 / 11)
+        XCTAssertEqual(ExponentialMovingAverage.warmedUpDecay(0.5, step: 8), 0.5, "capped at the decay")
+        XCTAssertEqual(ExponentialMovingAverage.warmedUpDecay(0.9999, step: 90), 0.91, accuracy: 1e-6)
+        let state = task.saveState()
+        for ((name, _), p0) in zip(params, initial) {
+            let ema = try XCTUnwrap(state.tensors["ema." + name])
+            assertClose(ema, p0 * factor, 1e-5, "warmed-up EMA of \(name)")
         }
     }
 

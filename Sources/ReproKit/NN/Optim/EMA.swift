@@ -12,10 +12,22 @@ public final class ExponentialMovingAverage {
         shadow = source.map { ($0.0, $0.1.copy()) }
     }
 
-    /// Folds the current parameters into the average.
-    public func update() {
+    /// Folds the current parameters into the average with weight 1 − `decay`.
+    public func update() { update(decay: decay) }
+
+    /// The `step`-th update (from 1) with TensorFlow's warm-up (`num_updates`): the decay is
+    /// min(`decay`, (1 + step)/(10 + step)), so that early on the average follows the weights
+    /// instead of keeping the initialisation for ~1/(1 − decay) steps, most of a short run.
+    public func update(step: Int) { update(decay: Self.warmedUpDecay(decay, step: step)) }
+
+    /// The decay the `step`-th warmed-up update uses.
+    public static func warmedUpDecay(_ decay: Float, step: Int) -> Float {
+        min(decay, Float(1 + step) / Float(10 + step))
+    }
+
+    private func update(decay d: Float) {
         for ((_, avg), (_, p)) in zip(shadow, source) {
-            emaKernel(avg.data, p.data, avg.count, decay)
+            emaKernel(avg.data, p.data, avg.count, d)
         }
     }
 
