@@ -13,6 +13,8 @@ final class DiffusionTask: TrainingTask {
     let config: DDPMConfig
     let unet: UNet
     let diffusion: GaussianDiffusion
+    /// The bound's mean weight over t (`loss = "vlb"`), computed once.
+    let vlbMeanWeight: Double
     let train: LabeledImages
     let sampler: EpochSampler
     /// The weights' average, and a U-Net that evaluation and sampling copy it into.
@@ -58,6 +60,7 @@ final class DiffusionTask: TrainingTask {
         averaged = UNet(shape, rng: &spare)
         ema = ExponentialMovingAverage(unet, decay: Float(c.ema_decay))
         diffusion = GaussianDiffusion(timesteps: c.timesteps, betaStart: c.beta_start, betaEnd: c.beta_end)
+        vlbMeanWeight = diffusion.meanVLBWeight
         noise = context.rng.split(2)
         sampler = try EpochSampler(count: train.count, batchSize: c.batch_size, rng: context.rng.split(4))
 
@@ -86,15 +89,20 @@ final class DiffusionTask: TrainingTask {
         return x.padded([(0, 0), (0, 0), (before, after), (before, after)], value: -1)
     }
 
-    /// Algorithm 1 on one batch: L_simple = ‖ε − ε_θ(x_t, t)‖² averaged over pixels and images.
+    /// Algorithm 1 on one batch: L_simple = ‖ε − ε_θ(x_t, t)‖² averaged over pixels and images, or
+    /// with `loss = "vlb"` each image's error weighted as the variational bound weighs its t.
     func trainingLoss(epoch: Int, batch: Int) throws -> StepResult {
         if config.slow_ms > 0 { usleep(useconds_t(config.slow_ms * 1000)) }
         let idx = sampler.indices(epoch: epoch, batch: batch)
         let x0 = Self.images(train, idx, side: unet.config.imageSize)
         let t = idx.map { _ in noise.int(below: config.timesteps) }
         let epsilon = Tensor.randn(x0.shape, rng: &noise)
-        let loss = mseLoss(unet(diffusion.qSample(x0, timesteps: t, noise: epsilon), timesteps: t), epsilon)
-        return StepResult(loss: loss, examples: idx.count)
+        let prediction = unet(diffusion.qSample(x0, timesteps: t, noise: epsilon), timesteps: t)
+        guard config.loss == "vlb" else { return StepResult(loss: mseLoss(prediction, epsilon), examples: idx.count) }
+        // The bound: each image's mean squared ε error weighted by w_t / mean w.
+        let error = prediction - epsilon
+        let weights = Tensor(t.map { Float(diffusion.vlbWeight($0) / vlbMeanWeight) }, shape: [t.count])
+        return StepResult(loss: ((error * error).mean(axes: [1, 2, 3]) * weights).mean(), examples: idx.count)
     }
 
     /// θ̄ ← d·θ̄ + (1 − d)·θ after every optimizer step (d warmed up unless ema_warmup is off).

@@ -25,6 +25,10 @@ struct DDPMConfig: Codable, RangedConfig {
     var attention_resolutions = [8]
     var dropout = 0.1
     var groups = 8
+    /// "simple": L_simple (eq. 14, every t weighted alike); "vlb": the true bound's weighting of
+    /// the same ε error (eq. 12, σ_t² = β_t, Gaussian decoder at t = 1), scaled to L_simple's
+    /// mean weight — Table 2's "L, fixed isotropic Σ" row, up to that constant factor.
+    var loss = "simple"
     var epochs = 2
     var batch_size = 64
     /// Adam 2e-4 (App. B) after a linear warm-up of this many steps (the authors' code: 5000).
@@ -61,7 +65,7 @@ struct DDPMConfig: Codable, RangedConfig {
         "channel_mult": .atLeast(1), "res_blocks": .atLeast(1), "attention_resolutions": .atLeast(1),
         "dropout": .within(0..<1), "groups": .atLeast(1), "epochs": .atLeast(1), "batch_size": .atLeast(1),
         "lr": .above(0), "warmup": .atLeast(0), "clip_norm": .atLeast(0), "ema_decay": .within(0..<1),
-        "sampler": .oneOf(["ddim", "ancestral"]), "sample_steps": .atLeast(1), "eval_images": .atLeast(1),
+        "sampler": .oneOf(["ddim", "ancestral"]), "loss": .oneOf(["simple", "vlb"]), "sample_steps": .atLeast(1), "eval_images": .atLeast(1),
         "eval_every": .atLeast(0), "draw_every": .atLeast(0), "train_subset": .atLeast(0), "slow_ms": .atLeast(0),
     ]
 }

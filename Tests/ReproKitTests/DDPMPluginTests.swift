@@ -139,6 +139,35 @@ final class DDPMPluginTests: XCTestCase {
                     d.ancestralStep(xt, t: 400, epsilon: eps, noise: z), 1e-6, "one step back is the paper's step")
     }
 
+    /// The bound's weight from its definition: for t ≥ 1 (index ≥ 1) the KL term's mean part
+    /// ‖μ̃(x_t, x_0) − μ_θ(x_t)‖²/(2β_t), with the posterior mean of eq. 7 and μ_θ of eq. 11,
+    /// equals w_t ‖ε − ε_θ‖²; at index 0 the Gaussian decoder's ‖x_0 − μ_θ(x_1)‖²/(2β_1) does.
+    func testVLBWeightIsTheBoundsKLTerm() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        var rng = RNG(seed: 6)
+        let x0 = Tensor.randn([1, 1, 2, 2], rng: &rng).scalars.map(Double.init)
+        let eps = Tensor.randn([1, 1, 2, 2], rng: &rng).scalars.map(Double.init)
+        let epsHat = Tensor.randn([1, 1, 2, 2], rng: &rng).scalars.map(Double.init)
+        for t in [0, 1, 10, 500, 999] {
+            let beta = d.betas[t], alpha = 1 - beta, ab = d.alphaBar(t), abPrev = d.alphaBar(t - 1)
+            var term = 0.0, error = 0.0
+            for i in 0..<4 {
+                let xt = ab.squareRoot() * x0[i] + (1 - ab).squareRoot() * eps[i]
+                let muTheta = (xt - beta / (1 - ab).squareRoot() * epsHat[i]) / alpha.squareRoot()
+                let target = t == 0 ? x0[i]
+                    : abPrev.squareRoot() * beta / (1 - ab) * x0[i] + alpha.squareRoot() * (1 - abPrev) / (1 - ab) * xt
+                term += (target - muTheta) * (target - muTheta) / (2 * beta)
+                error += (eps[i] - epsHat[i]) * (eps[i] - epsHat[i])
+            }
+            XCTAssertEqual(d.vlbWeight(t) * error, term, accuracy: 1e-6 * term, "t index \(t)")
+        }
+        XCTAssertGreaterThan(d.vlbWeight(0) / d.vlbWeight(999), 40, "the bound weighs clean steps most")
+        let mean = d.meanVLBWeight
+        XCTAssertEqual(mean, (0..<1000).map(d.vlbWeight).reduce(0, +) / 1000, accuracy: 1e-12)
+        let weights = (0..<1000).map(d.vlbWeight)
+        XCTAssertTrue(weights.min()! < mean && mean < d.vlbWeight(0) / 10, "mean \(mean)")
+    }
+
     private func assertClose(_ a: Tensor, _ b: Tensor, _ tol: Float, _ what: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)

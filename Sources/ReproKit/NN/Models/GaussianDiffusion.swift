@@ -61,6 +61,21 @@ public struct GaussianDiffusion: Sendable {
         return x0 * Float(As.squareRoot()) + epsilon * Float((1 - As).squareRoot())
     }
 
+    /// The weight of ‖ε − ε_θ(x_t, t)‖² (per pixel) in the true variational bound at index t, for
+    /// the reverse process with fixed σ_t² = β_t (eq. 12): β_t²/(2σ_t² α_t (1 − ᾱ_t)) =
+    /// β_t/(2 α_t (1 − ᾱ_t)). At t = 0 the same formula is −log p(x_0 | x_1) of a Gaussian decoder
+    /// (the paper's is discretised), up to constants. It is ~50× larger at t = 0 than at T − 1
+    /// and smallest in between: the bound spends its weight on the nearly clean steps, which
+    /// L_simple (every weight 1) does not favour.
+    public func vlbWeight(_ t: Int) -> Double {
+        let alpha = 1 - betas[t]
+        return betas[t] / (2 * alpha * (1 - alphaBar(t)))
+    }
+
+    /// The mean of `vlbWeight` over all T indices: a loss weighted by w_t / mean has L_simple's
+    /// scale under uniform t, so Adam's step and a gradient clip see the two losses alike.
+    public var meanVLBWeight: Double { (0..<timesteps).map(vlbWeight).reduce(0, +) / Double(timesteps) }
+
     /// The `steps` indices a strided sampler visits, from the last down: evenly spaced as
     /// DDIM's uniform skip (i·T/steps), so steps = T visits every index.
     public func samplingTimesteps(_ steps: Int) -> [Int] {
