@@ -172,9 +172,10 @@ final class DiffusionTask: TrainingTask {
                     if start == 0 && keep > 0 && shown.contains(i) { trajectory.append(x.slice(axis: 0, 0..<min(keep, m))) }
                     let epsilon = net(x, timesteps: Array(repeating: t, count: m))
                     let s = i + 1 < ts.count ? ts[i + 1] : -1
+                    let clip = config.clip_denoised
                     x = config.sampler == "ddim"
-                        ? diffusion.ddimStep(x, t: t, to: s, epsilon: epsilon)
-                        : diffusion.ancestralStep(x, t: t, to: s, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng))
+                        ? diffusion.ddimStep(x, t: t, to: s, epsilon: epsilon, clip: clip)
+                        : diffusion.ancestralStep(x, t: t, to: s, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng), clip: clip)
                 }
             }
             if start == 0 && keep > 0 { trajectory.append(x.slice(axis: 0, 0..<min(keep, m))) }

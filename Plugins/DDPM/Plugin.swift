@@ -47,6 +47,8 @@ struct DDPMConfig: Codable, RangedConfig {
     /// `sample_steps` evenly strided steps.
     var sampler = "ddim"
     var sample_steps = 50
+    /// Clip each step's predicted x̂_0 to [−1, 1] while sampling, as the authors' code does.
+    var clip_denoised = true
     /// The fixed test images whose mean L_simple is the `test_loss` metric (each at a fixed
     /// timestep with fixed noise, the same in every run).
     var eval_images = 512

@@ -139,6 +139,30 @@ final class DDPMPluginTests: XCTestCase {
                     d.ancestralStep(xt, t: 400, epsilon: eps, noise: z), 1e-6, "one step back is the paper's step")
     }
 
+    /// Clipping: x̂_0 implied by the clipped ε̃ is x̂_0 clamped to [−1, 1], element by element;
+    /// where x̂_0 is inside, ε̃ = ε̂; a clipped step equals the plain step fed ε̃.
+    func testClippedPredictionImpliesAClampedX0() {
+        let d = GaussianDiffusion(timesteps: 1000)
+        var rng = RNG(seed: 7)
+        let xt = Tensor.randn([1, 1, 4, 4], rng: &rng), eps = Tensor.randn([1, 1, 4, 4], rng: &rng)
+        for t in [10, 500, 999] {
+            let at = d.alphaBar(t)
+            func x0(_ e: Tensor) -> [Double] {
+                zip(xt.scalars, e.scalars).map { (Double($0) - (1 - at).squareRoot() * Double($1)) / at.squareRoot() }
+            }
+            let raw = x0(eps), tilde = d.clipped(xt, t: t, epsilon: eps), fromTilde = x0(tilde)
+            XCTAssertTrue(raw.contains { abs($0) > 1 }, "the case must clip something at t \(t)")
+            for i in 0..<16 {
+                XCTAssertEqual(fromTilde[i], min(max(raw[i], -1), 1), accuracy: 2e-3, "x̂_0 at t \(t), element \(i)")
+                if abs(raw[i]) < 1 { XCTAssertEqual(tilde.scalars[i], eps.scalars[i], accuracy: 1e-4) }
+            }
+            assertClose(d.ddimStep(xt, t: t, to: t / 2, epsilon: eps, clip: true),
+                        d.ddimStep(xt, t: t, to: t / 2, epsilon: tilde), 1e-6, "DDIM with clip at t \(t)")
+            assertClose(d.ancestralStep(xt, t: t, epsilon: eps, noise: eps, clip: true),
+                        d.ancestralStep(xt, t: t, epsilon: tilde, noise: eps), 1e-6, "ancestral with clip at t \(t)")
+        }
+    }
+
     /// The bound's weight from its definition: for t ≥ 1 (index ≥ 1) the KL term's mean part
     /// ‖μ̃(x_t, x_0) − μ_θ(x_t)‖²/(2β_t), with the posterior mean of eq. 7 and μ_θ of eq. 11,
     /// equals w_t ‖ε − ε_θ‖²; at index 0 the Gaussian decoder's ‖x_0 − μ_θ(x_1)‖²/(2β_1) does.

@@ -43,10 +43,13 @@ public struct GaussianDiffusion: Sendable {
     /// (x_t − β/√(1 − ᾱ_t) ε̂)/√α + σ z with α = ᾱ_t/ᾱ_s, β = 1 − α and σ² = β. With s = t − 1
     /// that is the paper's step (α = α_t, β = β_t); with s further back it is Algorithm 2 on the
     /// schedule respaced to the visited steps (Nichol & Dhariwal 2021, §4), so fewer steps can
-    /// be compared with DDIM's. `noise` is z, ignored on the step to the data (s = −1).
-    public func ancestralStep(_ xt: Tensor, t: Int, to s: Int? = nil, epsilon: Tensor, noise: Tensor) -> Tensor {
+    /// be compared with DDIM's. `noise` is z, ignored on the step to the data (s = −1). `clip`:
+    /// the prediction is first made consistent with an x̂_0 clipped to [−1, 1] (`clipped`).
+    public func ancestralStep(_ xt: Tensor, t: Int, to s: Int? = nil, epsilon: Tensor, noise: Tensor,
+                              clip: Bool = false) -> Tensor {
         let s = s ?? t - 1
         precondition(s < t, "ancestralStep: goes from t to an earlier s")
+        let epsilon = clip ? clipped(xt, t: t, epsilon: epsilon) : epsilon
         let beta = t == s + 1 ? betas[t] : 1 - alphaBar(t) / alphaBar(s)
         let mean = (xt - epsilon * Float(beta / (1 - alphaBar(t)).squareRoot())) * Float(1 / (1 - beta).squareRoot())
         return s < 0 ? mean : mean + noise * Float(beta.squareRoot())
@@ -54,11 +57,23 @@ public struct GaussianDiffusion: Sendable {
 
     /// One deterministic DDIM step (Song et al. eq. 12 with η = 0) from index t to s < t
     /// (s = −1: to the data): x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t, x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s) ε̂.
-    public func ddimStep(_ xt: Tensor, t: Int, to s: Int, epsilon: Tensor) -> Tensor {
+    /// `clip` as for `ancestralStep`.
+    public func ddimStep(_ xt: Tensor, t: Int, to s: Int, epsilon: Tensor, clip: Bool = false) -> Tensor {
         precondition(s < t, "ddimStep: goes from t to an earlier s")
+        let epsilon = clip ? clipped(xt, t: t, epsilon: epsilon) : epsilon
         let at = alphaBar(t), As = alphaBar(s)
         let x0 = (xt - epsilon * Float((1 - at).squareRoot())) * Float(1 / at.squareRoot())
         return x0 * Float(As.squareRoot()) + epsilon * Float((1 - As).squareRoot())
+    }
+
+    /// The ε̃ that x̂_0 = (x_t − √(1 − ᾱ_t) ε̂)/√ᾱ_t clipped to the data's [−1, 1] implies:
+    /// ε̃ = (x_t − √ᾱ_t clip(x̂_0))/√(1 − ᾱ_t). The authors' sampler clips x̂_0 so (their
+    /// `clip_denoised`): at large t, x̂_0 multiplies ε̂'s error by √((1 − ᾱ_t)/ᾱ_t), ~150 at
+    /// t = T, and a short-trained network's samples saturate to ±1 noise without it.
+    public func clipped(_ xt: Tensor, t: Int, epsilon: Tensor) -> Tensor {
+        let at = alphaBar(t)
+        let x0 = ((xt - epsilon * Float((1 - at).squareRoot())) * Float(1 / at.squareRoot())).clamp(min: -1, max: 1)
+        return (xt - x0 * Float(at.squareRoot())) * Float(1 / (1 - at).squareRoot())
     }
 
     /// The weight of ‖ε − ε_θ(x_t, t)‖² (per pixel) in the true variational bound at index t, for
