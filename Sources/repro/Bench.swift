@@ -8,7 +8,8 @@ struct Bench: ParsableCommand {
         discussion: """
             WHAT is `ops` (the tensor core's kernels beside bare sgemm and memory bandwidth), `data` \
             (the text pipeline on the offline EN–ES corpus: read, split, train BPE, encode, batch an \
-            epoch), or an experiment's name (training examples/s of its task, at 1 and 2 threads \
+            epoch), `sample-quality` (the fixed classifier's reference statistics, then scoring 1000 \
+            samples: FID, confidence, histogram), or an experiment's name (training examples/s of its task, at 1 and 2 threads \
             unless --threads, then its inference on --items inputs where the task has one: beam-search \
             sentences/s for translation).
             """)
@@ -24,7 +25,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Inputs for the inference timing of an experiment (0: none).")
     var items: Int = 64
 
-    @Argument(help: "What to measure: ops, data, or an experiment.")
+    @Argument(help: "What to measure: ops, data, sample-quality, or an experiment.")
     var what: String
 
     @Option(help: "Threads for our pool and OpenBLAS (default: all cores; for experiments: 1 and 2).")
@@ -36,6 +37,14 @@ struct Bench: ParsableCommand {
     func run() throws {
         if what == "ops" {
             OpsBench.run(threads: try threadCount(threads), quick: quick) { print($0.jsonLine) }
+            return
+        }
+        if what == "sample-quality" {
+            do {
+                for r in try SampleQualityBench.run(samples: quick ? 200 : 1000, threads: try threadCount(threads)) {
+                    print(r.jsonLine)
+                }
+            } catch { throw fail(error) }
             return
         }
         if what == "data" {

@@ -13,7 +13,8 @@ struct Repro: ParsableCommand {
             (the message says which and what to do); 130 interrupted by Ctrl-C (a checkpoint was saved).
             """,
         subcommands: [List.self, Info.self, Run.self, Resume.self, Sample.self, Verify.self, Measure.self, Compare.self,
-                      DataCommand.self, Bench.self, BleuCommand.self, ProbePlugin.self, CheckCheckpoint.self])
+                      DataCommand.self, Bench.self, BleuCommand.self, SampleClassifierCommand.self, ProbePlugin.self,
+                      CheckCheckpoint.self])
 }
 
 /// Where plugins, cards and runs are.
