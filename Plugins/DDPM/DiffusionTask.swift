@@ -24,12 +24,14 @@ final class DiffusionTask: TrainingTask {
     var noise: RNG
     /// The fixed evaluation set: x_t of test images at fixed t with the ε that made them.
     let evalX: Tensor, evalT: [Int], evalEpsilon: Tensor
+    /// The fixed classifier that scores samples (nil when quality_samples is 0).
+    let quality: SampleQuality?
     /// The fixed set's L_simple at initialisation, so a run shows how far it fell.
     var initialTestLoss = 0.0
 
     /// Noise of the evaluation set and of the drawn samples: fixed, not the run's seed, so
     /// that every run is scored on the same numbers and draws from the same x_T.
-    static let evalSeed: UInt64 = 2_006_11239, sampleSeed: UInt64 = 7
+    static let evalSeed: UInt64 = 2_006_11239, sampleSeed: UInt64 = 7, qualitySeed: UInt64 = 11
 
     init(_ c: DDPMConfig, _ context: RunContext) throws {
         config = c
@@ -47,6 +49,11 @@ final class DiffusionTask: TrainingTask {
         guard c.eval_images <= test.count else {
             throw ConfigError.invalid("eval_images \(c.eval_images) exceeds the \(test.count) test images")
         }
+        guard c.quality_samples == 0 || c.dataset == "fashion-mnist" else {
+            throw ConfigError.invalid("the sample classifier knows Fashion-MNIST only; set quality_samples=0 for \(c.dataset)")
+        }
+        guard c.quality_samples != 1 else { throw ConfigError.invalid("quality_samples must be 0 or at least 2 (FID needs a covariance)") }
+        quality = c.quality_samples > 0 ? try SampleQuality.shared() : nil
         self.train = train
         let side = c.pad_to == 0 ? train.height : c.pad_to
         let shape = UNetConfig(imageChannels: train.channels, imageSize: side, baseChannels: c.base_channels,
@@ -75,7 +82,8 @@ final class DiffusionTask: TrainingTask {
                             schedule: .linearWarmup(steps: min(c.warmup, total), then: .constant(c.lr)),
                             clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil,
                             evalEvery: c.eval_every > 0 ? c.eval_every : nil,
-                            drawEvery: c.draw_every > 0 ? c.draw_every : nil, logEvery: 10, bestMetric: "ema_test_loss")
+                            drawEvery: c.draw_every > 0 ? c.draw_every : nil, logEvery: 10, bestMetric: "ema_test_loss",
+                            metricKinds: SampleQualityReport.metricKinds)
         initialTestLoss = withNoGrad { unet.eval(); defer { unet.train() }; return testLoss(unet) }
     }
 
@@ -141,8 +149,15 @@ final class DiffusionTask: TrainingTask {
         return averaged
     }
 
+    /// The test L_simple of the weights and of their average; at the end also the classifier's
+    /// verdict on `quality_samples` samples (a fixed x_T stream, as the grid's).
     func evaluate(at point: RunPoint) throws -> [String: Double] {
-        ["test_loss": testLoss(unet), "ema_test_loss": testLoss(averagedNetwork())]
+        var metrics = ["test_loss": testLoss(unet), "ema_test_loss": testLoss(averagedNetwork())]
+        if point.isFinal, let quality {
+            let report = quality.score(samples(config.quality_samples, seed: Self.qualitySeed).images.clamp(min: -1, max: 1))
+            for (k, v) in report.metrics { metrics[k] = v }
+        }
+        return metrics
     }
 
     func summaryMetrics(history: MetricsHistory) -> [String: Double] { ["init_test_loss": initialTestLoss] }
@@ -189,7 +204,9 @@ final class DiffusionTask: TrainingTask {
     func drawSamples(prefix: String, seed: UInt64, count: Int, in folder: URL, title: String,
                      strip: Bool = true) throws -> [String] {
         let (images, trajectory) = samples(count, seed: seed, keep: strip ? min(count, 8) : 0)
-        let grid = try imageGrid(images, columns: min(count, 8), scale: 2, normalize: .range(-1, 1), title: title)
+        // Each tile captioned with what the fixed classifier takes it for, when there is one.
+        let labels = quality.map { q in q.predictedClasses(images.clamp(min: -1, max: 1)).map { q.classNames[$0] } }
+        let grid = try imageGrid(images, columns: min(count, 8), scale: 2, labels: labels, normalize: .range(-1, 1), title: title)
         let gridName = prefix + ".png", stripName = prefix.replacingOccurrences(of: "samples", with: "trajectory") + ".png"
         try grid.write(to: folder.appendingPathComponent(gridName).path)
         guard strip else { return [gridName] }

@@ -206,7 +206,7 @@ final class DDPMPluginTests: XCTestCase {
         try BuiltPlugin.task("DDPM", id: "ddpm", task: "diffuse", settings: [
             ("dataset", .string("synthetic-28x28x1")), ("base_channels", .int(8)),
             ("channel_mult", .list([.int(1), .int(2)])), ("attention_resolutions", .list([])),
-            ("groups", .int(4)), ("eval_images", .int(8)),
+            ("groups", .int(4)), ("eval_images", .int(8)), ("quality_samples", .int(0)),
         ] + settings.map { ($0.key, $0.value) })
     }
 
@@ -231,6 +231,14 @@ final class DDPMPluginTests: XCTestCase {
         for ((name, _), p0) in zip(params, initial) {
             let ema = try XCTUnwrap(state.tensors["ema." + name])
             assertClose(ema, p0 * factor, 1e-5, "EMA of \(name)")
+        }
+    }
+
+    /// The classifier that scores samples knows Fashion-MNIST only: asked to score another data
+    /// set, the task refuses in one line instead of scoring nonsense.
+    func testQualityScoringNeedsFashionMNIST() throws {
+        XCTAssertThrowsError(try makeTask(["quality_samples": .int(64)])) { error in
+            XCTAssertTrue("\(error)".contains("the sample classifier knows Fashion-MNIST only; set quality_samples=0"), "\(error)")
         }
     }
 
@@ -305,13 +313,21 @@ final class DDPMPluginTests: XCTestCase {
         let initial = try XCTUnwrap(summary.metrics["init_test_loss"]), final = try XCTUnwrap(summary.metrics["ema_test_loss"])
         XCTAssertGreaterThan(initial, 0.5, "an untrained ε-network scores about E‖ε‖² = 1")
         XCTAssertLessThan(final, initial / 4)
+        // The fixed classifier scored 128 samples: a finite FID, a confidence and a class share
+        // that are fractions (a quick run's samples are not yet clothing: no floor here).
+        let fid = try XCTUnwrap(summary.metrics["fid"]), confidence = try XCTUnwrap(summary.metrics["sample_confidence"])
+        let top = try XCTUnwrap(summary.metrics["top_class_fraction"])
+        XCTAssertTrue(fid.isFinite && fid > 0, "fid \(fid)")
+        XCTAssertTrue(confidence > 0.1 && confidence <= 1, "confidence \(confidence)")
+        XCTAssertTrue(top >= 0.1 && top <= 1, "top class share \(top)")
         for png in ["samples.png", "samples-step000032.png"] {
             let image = try PNGImage(contentsOfFile: folder.appendingPathComponent(png).path)
-            // 8 × 8 tiles of 32×32 pixels at scale 2, a few pixels of gaps, border and title.
+            // 8 × 8 tiles of 32×32 pixels at scale 2, a few pixels of gaps, border and title, and
+            // under each tile the class the fixed classifier sees in it (a line of text).
             XCTAssertGreaterThanOrEqual(image.width, 8 * 64, png)
             XCTAssertLessThan(image.width, 8 * 64 + 60, png)
-            XCTAssertGreaterThanOrEqual(image.height, 8 * 64, png)
-            XCTAssertLessThan(image.height, 8 * 64 + 100, png)
+            XCTAssertGreaterThanOrEqual(image.height, 8 * 64 + 8 * 8, png)
+            XCTAssertLessThan(image.height, 8 * 64 + 8 * 20 + 100, png)
         }
         XCTAssertTrue(summary.drawings.contains("samples.png"), "\(summary.drawings)")
         XCTAssertTrue(summary.drawings.contains("trajectory.png"), "\(summary.drawings)")
@@ -331,7 +347,7 @@ final class DDPMPluginTests: XCTestCase {
         let grid = try PNGImage(contentsOfFile: files[0])
         XCTAssertGreaterThanOrEqual(grid.width, 8 * 64)
         XCTAssertGreaterThanOrEqual(grid.height, 2 * 64)
-        XCTAssertLessThan(grid.height, 3 * 64, "16 samples are 2 rows of 8")
+        XCTAssertLessThan(grid.height, 2 * 64 + 120, "16 samples are 2 rows of 8 (3 captioned rows are over 270 pixels)")
         let again = try PNGImage(contentsOfFile: files[0]).pixels
         try FileManager.default.removeItem(atPath: files[0])
         let (_, repeated) = try sample("--n", "16", "--seed", "3")

@@ -55,6 +55,12 @@ public final class SampleQuality {
         Self.run(classifier, images, batchSize: batchSize)
     }
 
+    /// The class the classifier gives each image (the index of its largest probability).
+    public func predictedClasses(_ images: Tensor) -> [Int] {
+        let p = evaluate(images).probabilities, k = p.shape[1], values = p.scalars
+        return (0..<p.shape[0]).map { i in (0..<k).max { values[i * k + $0] < values[i * k + $1] }! }
+    }
+
     /// FID against the reference, mean confidence and class histogram of `images`
     /// [N, 1, H, W] in [−1, 1] (28×28, or larger and centre-cropped), N ≥ 2.
     public func score(_ images: Tensor) -> SampleQualityReport {
