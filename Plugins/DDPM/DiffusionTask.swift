@@ -26,6 +26,8 @@ final class DiffusionTask: TrainingTask {
     let evalX: Tensor, evalT: [Int], evalEpsilon: Tensor
     /// The fixed classifier that scores samples (nil when quality_samples is 0).
     let quality: SampleQuality?
+    /// FID by sampler and step count (`steps_sweep`), from the last evaluation, for its figure.
+    var sweep: [(sampler: String, steps: Int, fid: Double)] = []
     /// The fixed set's L_simple at initialisation, so a run shows how far it fell.
     var initialTestLoss = 0.0
 
@@ -43,8 +45,11 @@ final class DiffusionTask: TrainingTask {
         guard c.beta_start <= c.beta_end else {
             throw ConfigError.invalid("beta_start \(c.beta_start) is above beta_end \(c.beta_end)")
         }
-        guard c.sampler == "ancestral" || c.sample_steps <= c.timesteps else {
-            throw ConfigError.invalid("sample_steps \(c.sample_steps) exceeds timesteps \(c.timesteps)")
+        for steps in [c.sample_steps] + c.steps_sweep where steps > c.timesteps {
+            throw ConfigError.invalid("\(steps) sampling steps exceed timesteps \(c.timesteps)")
+        }
+        guard c.steps_sweep.isEmpty || c.quality_samples > 0 else {
+            throw ConfigError.invalid("steps_sweep scores samples: it needs quality_samples above 0")
         }
         guard c.eval_images <= test.count else {
             throw ConfigError.invalid("eval_images \(c.eval_images) exceeds the \(test.count) test images")
@@ -156,6 +161,7 @@ final class DiffusionTask: TrainingTask {
         if point.isFinal, let quality {
             let report = quality.score(samples(config.quality_samples, seed: Self.qualitySeed).images.clamp(min: -1, max: 1))
             for (k, v) in report.metrics { metrics[k] = v }
+            for (k, v) in try scoreSamplingSteps(quality) { metrics[k] = v }
         }
         return metrics
     }
@@ -169,10 +175,11 @@ final class DiffusionTask: TrainingTask {
     /// sampler over `sample_steps` strided steps: DDIM (η = 0), or ancestral (Algorithm 2; on a
     /// respaced schedule below T steps), its z from the same stream. `snapshots` states of the
     /// first `keep` samples are kept along the way, x_T first and x_0 last (the trajectory).
-    func samples(_ n: Int, seed: UInt64 = DiffusionTask.sampleSeed, keep: Int = 0,
-                 snapshots: Int = 10) -> (images: Tensor, trajectory: [Tensor]) {
+    func samples(_ n: Int, seed: UInt64 = DiffusionTask.sampleSeed, keep: Int = 0, snapshots: Int = 10,
+                 sampler: String? = nil, steps: Int? = nil) -> (images: Tensor, trajectory: [Tensor]) {
         let net = averagedNetwork(), side = unet.config.imageSize, channels = unet.config.imageChannels
-        let ts = diffusion.samplingTimesteps(config.sample_steps)
+        let ddim = (sampler ?? config.sampler) == "ddim"
+        let ts = diffusion.samplingTimesteps(steps ?? config.sample_steps)
         // The states (0 = x_T … ts.count = x_0) the trajectory shows, evenly spaced.
         let columns = min(snapshots, ts.count + 1)
         let shown = Set((0..<columns).map { $0 * ts.count / max(columns - 1, 1) })
@@ -188,7 +195,7 @@ final class DiffusionTask: TrainingTask {
                     let epsilon = net(x, timesteps: Array(repeating: t, count: m))
                     let s = i + 1 < ts.count ? ts[i + 1] : -1
                     let clip = config.clip_denoised
-                    x = config.sampler == "ddim"
+                    x = ddim
                         ? diffusion.ddimStep(x, t: t, to: s, epsilon: epsilon, clip: clip)
                         : diffusion.ancestralStep(x, t: t, to: s, epsilon: epsilon, noise: Tensor.randn(x.shape, rng: &rng), clip: clip)
                 }
@@ -225,8 +232,9 @@ final class DiffusionTask: TrainingTask {
     func draw(in folder: URL, at point: RunPoint, history: MetricsHistory) throws -> [String] {
         let name = point.fileName("samples")
         let title = "EMA samples at step \(point.step) (\(samplerName))"
-        return try drawSamples(prefix: String(name.dropLast(4)), seed: Self.sampleSeed, count: 64, in: folder,
-                               title: title, strip: point.isFinal)
+        let drawn = try drawSamples(prefix: String(name.dropLast(4)), seed: Self.sampleSeed, count: 64, in: folder,
+                                    title: title, strip: point.isFinal)
+        return drawn + (point.isFinal ? try drawSamplingSteps(in: folder) : [])
     }
 }
 

@@ -53,6 +53,10 @@ struct DDPMConfig: Codable, RangedConfig {
     /// its features against the 10k test images, its mean confidence, the top class's share
     /// (0: no scoring; Fashion-MNIST only). FID grows as N shrinks: compare runs at equal N.
     var quality_samples = 1000
+    /// At the end, FID of quality_samples samples by each sampler at each of these step counts
+    /// (metrics fid_ddim_N and fid_ancestral_N, and fid-by-steps.png): how few steps each
+    /// sampler can take (Song et al. 2021, Table 1). Empty: none.
+    var steps_sweep: [Int] = []
     /// The fixed test images whose mean L_simple is the `test_loss` metric (each at a fixed
     /// timestep with fixed noise, the same in every run).
     var eval_images = 512
@@ -71,7 +75,7 @@ struct DDPMConfig: Codable, RangedConfig {
         "channel_mult": .atLeast(1), "res_blocks": .atLeast(1), "attention_resolutions": .atLeast(1),
         "dropout": .within(0..<1), "groups": .atLeast(1), "epochs": .atLeast(1), "batch_size": .atLeast(1),
         "lr": .above(0), "warmup": .atLeast(0), "clip_norm": .atLeast(0), "ema_decay": .within(0..<1),
-        "sampler": .oneOf(["ddim", "ancestral"]), "loss": .oneOf(["simple", "vlb"]), "sample_steps": .atLeast(1), "eval_images": .atLeast(1), "quality_samples": .atLeast(0),
+        "sampler": .oneOf(["ddim", "ancestral"]), "loss": .oneOf(["simple", "vlb"]), "sample_steps": .atLeast(1), "eval_images": .atLeast(1), "quality_samples": .atLeast(0), "steps_sweep": .atLeast(1),
         "eval_every": .atLeast(0), "draw_every": .atLeast(0), "train_subset": .atLeast(0), "slow_ms": .atLeast(0),
     ]
 }

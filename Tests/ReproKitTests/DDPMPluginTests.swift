@@ -235,10 +235,17 @@ final class DDPMPluginTests: XCTestCase {
     }
 
     /// The classifier that scores samples knows Fashion-MNIST only: asked to score another data
-    /// set, the task refuses in one line instead of scoring nonsense.
+    /// set, the task refuses in one line instead of scoring nonsense; so are a sweep with no
+    /// samples to score and more steps than the schedule has.
     func testQualityScoringNeedsFashionMNIST() throws {
         XCTAssertThrowsError(try makeTask(["quality_samples": .int(64)])) { error in
             XCTAssertTrue("\(error)".contains("the sample classifier knows Fashion-MNIST only; set quality_samples=0"), "\(error)")
+        }
+        XCTAssertThrowsError(try makeTask(["steps_sweep": .list([.int(5)])])) { error in
+            XCTAssertTrue("\(error)".contains("steps_sweep scores samples: it needs quality_samples above 0"), "\(error)")
+        }
+        XCTAssertThrowsError(try makeTask(["timesteps": .int(20), "sample_steps": .int(5), "steps_sweep": .list([.int(40)])])) { error in
+            XCTAssertTrue("\(error)".contains("40 sampling steps exceed timesteps 20"), "\(error)")
         }
     }
 
@@ -303,7 +310,8 @@ final class DDPMPluginTests: XCTestCase {
     /// `ddpm-mini --quick` passes its card, its test L_simple ends well below its value at
     /// initialisation, and it draws the 8×8 grid during training and at the end.
     func testQuickRunPassesItsCardAndDrawsSamples() throws {
-        let o = try CLITests.Running(["run", "ddpm-mini", "--quick", "--seed", "0", "--set", "draw_every=32"],
+        let o = try CLITests.Running(["run", "ddpm-mini", "--quick", "--seed", "0", "--set", "draw_every=32",
+                                      "--set", "steps_sweep=[2, 20]"],
                                      papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
         XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
         let folder = try XCTUnwrap(o.runFolder, o.stdout)
@@ -320,6 +328,17 @@ final class DDPMPluginTests: XCTestCase {
         XCTAssertTrue(fid.isFinite && fid > 0, "fid \(fid)")
         XCTAssertTrue(confidence > 0.1 && confidence <= 1, "confidence \(confidence)")
         XCTAssertTrue(top >= 0.1 && top <= 1, "top class share \(top)")
+        // The steps sweep: DDIM at the card's own 20 steps draws the very samples `fid` scored;
+        // every sampler and count has its FID, and the figure is drawn.
+        XCTAssertEqual(summary.metrics["fid_ddim_20"], fid)
+        for key in ["fid_ddim_2", "fid_ancestral_2", "fid_ancestral_20"] {
+            let value = try XCTUnwrap(summary.metrics[key], key)
+            XCTAssertTrue(value.isFinite && value > 0, "\(key) \(value)")
+        }
+        XCTAssertNotEqual(summary.metrics["fid_ancestral_20"], fid, "another sampler, other samples")
+        let figure = try PNGImage(contentsOfFile: folder.appendingPathComponent("fid-by-steps.png").path)
+        XCTAssertEqual(figure.width, 640)
+        XCTAssertTrue(summary.drawings.contains("fid-by-steps.png"), "\(summary.drawings)")
         for png in ["samples.png", "samples-step000032.png"] {
             let image = try PNGImage(contentsOfFile: folder.appendingPathComponent(png).path)
             // 8 × 8 tiles of 32×32 pixels at scale 2, a few pixels of gaps, border and title, and
