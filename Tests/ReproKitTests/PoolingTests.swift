@@ -100,6 +100,8 @@ final class PoolingTests: XCTestCase {
         XCTAssertEqual(y.shape, [1, 1, 4, 4])
         XCTAssertEqual(y.scalars, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
         assertGradients([randomTensor([2, 3, 3, 4], seed: 4)]) { upsampleNearest2d($0[0], scale: 3) }
+        // Scale 2 has a loop of its own (the U-Net's): odd sizes, several planes.
+        assertGradients([randomTensor([2, 3, 3, 5], seed: 5)]) { upsampleNearest2d($0[0], scale: 2) }
     }
 
     func testLocalResponseNormGradientsAgainstFiniteDifferences() {

@@ -40,7 +40,8 @@ public enum Conv3x3Direct {
 
     /// The path 3×3 stride-1 convolutions take: the fastest this CPU runs, or what the
     /// environment variable REPRO_CONV3X3 (`im2col`, `avx2`, `avx512`; read once, at first use)
-    /// names. Tests set it to check each path; only `supportedPaths` may be set.
+    /// names. Tests set it to check each path; only `supportedPaths` may be set. SiLU and
+    /// dropout's C kernels follow it too (`ElementwiseKernels`).
     nonisolated(unsafe) public static var path: Path = initialPath() {
         willSet { precondition(supportedPaths.contains(newValue), "\(newValue.rawValue) does not run on this CPU") }
     }

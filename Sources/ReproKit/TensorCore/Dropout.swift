@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// Inverted dropout (Srivastava et al., 2014): in training each element is zeroed with
 /// probability `p` and the kept ones are scaled by 1/(1 − p), so evaluation needs no change.
 /// Identity (the very same tensor) when `!training` or `p == 0`; all zeros when `p == 1`.
@@ -29,7 +31,12 @@ enum DropoutMask {
         // Comparing integers: u·2²⁴ ≥ ⌈p·2²⁴⌉ ⇔ u ≥ p for 24-bit u; p = 1 keeps nothing.
         let threshold = UInt64((Double(p) * 0x1p24).rounded(.up))
         let scale: Float = p >= 1 ? 0 : 1 / (1 - p)
+        let kernels = ElementwiseKernels.current
         Threads.pool.parallelFor(n, grain: 1 << 14) { r in
+            if let k = kernels {
+                return k.dropout(src + r.lowerBound, dst + r.lowerBound, r.count, key,
+                                 first &+ UInt64(r.lowerBound), threshold, scale)
+            }
             for i in r {
                 let u = RNG.bits(key, first &+ UInt64(i)) >> 40
                 // Branch-free keep flag: u − threshold wraps (top bit set) exactly when u < threshold.

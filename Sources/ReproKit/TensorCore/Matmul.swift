@@ -1,5 +1,7 @@
 
 /// Matrix products through OpenBLAS's `cblas_sgemm` (and `cblas_dgemm` for statistics in Double).
+/// OpenBLAS runs single-threaded; a large float product is cut into blocks of C that our
+/// pool's threads take (`Threads.set`).
 public enum BLAS {
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ.
     @inline(never)
@@ -12,6 +14,33 @@ public enum BLAS {
             if beta == 0 { for i in 0..<m { (c + i * ldc).initialize(repeating: 0, count: n) } }
             return
         }
+        let pool = Threads.pool
+        // Row (or column) blocks of C on our pool, each a single-threaded sgemm: OpenBLAS's
+        // own threads spin for a while after each call and took a core from our pool's.
+        let split = pool.threads > 1 && !Threads.inParallelRegion && m * n * k >= parallelMultiplies
+        let byRows = m >= n, along = byRows ? m : n
+        let blocks = split ? min(pool.threads * 2, along / 32) : 1
+        if blocks < 2 { return sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+        pool.dynamicFor(blocks) { _, block in
+            // Boundaries on multiples of 16: whole micro-tiles for the kernels.
+            let lo = (block * along / blocks) & ~15, hi = block == blocks - 1 ? along : ((block + 1) * along / blocks) & ~15
+            guard hi > lo else { return }
+            if byRows {
+                sgemm(transA, transB, hi - lo, n, k, alpha, transA ? a + lo : a + lo * lda, lda, b, ldb,
+                      beta, c + lo * ldc, ldc)
+            } else {
+                sgemm(transA, transB, m, hi - lo, k, alpha, a, lda, transB ? b + lo * ldb : b + lo, ldb,
+                      beta, c + lo, ldc)
+            }
+        }
+    }
+
+    /// From this many multiply-adds (about 20 µs of one core) a product is split across the pool.
+    static let parallelMultiplies = 1 << 20
+
+    private static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                              _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                              _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         OpenBLAS.sgemm(OpenBLAS.rowMajor, transA ? OpenBLAS.trans : OpenBLAS.noTrans,
                        transB ? OpenBLAS.trans : OpenBLAS.noTrans,
                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

@@ -15,6 +15,9 @@ public enum OpenBLAS {
 
     static let handle: UnsafeMutableRawPointer = {
         chosenCoreType = chooseCoreType()
+        // One thread, from the start: BLAS.gemm splits large products over our pool, and an
+        // idle OpenBLAS thread spins for a while after every call, taking a core from it.
+        setenv("OPENBLAS_NUM_THREADS", "1", 1)
         for name in ["libopenblas.so.0", "libopenblas.so"] {
             if let h = dlopen(name, RTLD_NOW | RTLD_GLOBAL) { return h }
         }

@@ -1,4 +1,5 @@
 import Foundation
+internal import CKernels
 
 /// Element-wise unary ops (exp, log, sqrt, pow, abs, clamp, the activations) with their
 /// gradients, and the vectorisable math they are built on.
@@ -167,7 +168,9 @@ enum UnaryKernels {
             }
         case .tanh: for i in 0..<n { o[i] = FastMath.tanh(x[i]) }
         case .sigmoid: for i in 0..<n { o[i] = FastMath.sigmoid(x[i]) }
-        case .silu: for i in 0..<n { o[i] = x[i] * FastMath.sigmoid(x[i]) }
+        case .silu:
+            if let k = ElementwiseKernels.current { return k.silu(x, o, n) }
+            for i in 0..<n { o[i] = x[i] * FastMath.sigmoid(x[i]) }
         }
     }
 
@@ -239,6 +242,7 @@ enum UnaryKernels {
         case .tanhY: for i in 0..<n { o[i] = g[i] * (1 - v[i] * v[i]) }
         case .sigmoidY: for i in 0..<n { o[i] = g[i] * v[i] * (1 - v[i]) }
         case .siluX:   // σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))), from x: y alone cannot give σ
+            if let k = ElementwiseKernels.current { return k.silu_grad(v, g, o, n) }
             for i in 0..<n {
                 let x = v[i], s = FastMath.sigmoid(x)
                 o[i] = g[i] * s * (1 + x * (1 - s))
