@@ -310,8 +310,7 @@ final class DDPMPluginTests: XCTestCase {
     /// `ddpm-mini --quick` passes its card, its test L_simple ends well below its value at
     /// initialisation, and it draws the 8×8 grid during training and at the end.
     func testQuickRunPassesItsCardAndDrawsSamples() throws {
-        let o = try CLITests.Running(["run", "ddpm-mini", "--quick", "--seed", "0", "--set", "draw_every=32",
-                                      "--set", "steps_sweep=[2, 20]"],
+        let o = try CLITests.Running(["run", "ddpm-mini", "--quick", "--seed", "0", "--set", "draw_every=32"],
                                      papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
         XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
         let folder = try XCTUnwrap(o.runFolder, o.stdout)
@@ -328,17 +327,6 @@ final class DDPMPluginTests: XCTestCase {
         XCTAssertTrue(fid.isFinite && fid > 0, "fid \(fid)")
         XCTAssertTrue(confidence > 0.1 && confidence <= 1, "confidence \(confidence)")
         XCTAssertTrue(top >= 0.1 && top <= 1, "top class share \(top)")
-        // The steps sweep: DDIM at the card's own 20 steps draws the very samples `fid` scored;
-        // every sampler and count has its FID, and the figure is drawn.
-        XCTAssertEqual(summary.metrics["fid_ddim_20"], fid)
-        for key in ["fid_ddim_2", "fid_ancestral_2", "fid_ancestral_20"] {
-            let value = try XCTUnwrap(summary.metrics[key], key)
-            XCTAssertTrue(value.isFinite && value > 0, "\(key) \(value)")
-        }
-        XCTAssertNotEqual(summary.metrics["fid_ancestral_20"], fid, "another sampler, other samples")
-        let figure = try PNGImage(contentsOfFile: folder.appendingPathComponent("fid-by-steps.png").path)
-        XCTAssertEqual(figure.width, 640)
-        XCTAssertTrue(summary.drawings.contains("fid-by-steps.png"), "\(summary.drawings)")
         for png in ["samples.png", "samples-step000032.png"] {
             let image = try PNGImage(contentsOfFile: folder.appendingPathComponent(png).path)
             // 8 × 8 tiles of 32×32 pixels at scale 2, a few pixels of gaps, border and title, and
@@ -385,6 +373,27 @@ final class DDPMPluginTests: XCTestCase {
                                           artifacts: artifacts, env: [:]).wait()
         XCTAssertEqual(notRun.status, 1)
         XCTAssertTrue(notRun.stderr.contains("is not a run folder"), notRun.stderr)
+    }
+
+    /// `ddpm-steps --quick`: one network, then the FID of the same x_T by both samplers at 2, 5
+    /// and 20 steps: every pair has its FID, DDIM at the card's own 20 steps draws the very
+    /// samples `fid` scored, and the figure is drawn.
+    func testStepsSweepScoresBothSamplersAtEachCount() throws {
+        let o = try CLITests.Running(["run", "ddpm-steps", "--quick", "--seed", "0"],
+                                     papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let folder = try XCTUnwrap(o.runFolder, o.stdout)
+        let summary = try RunFolder(url: folder).readJSON(RunSummary.self, from: "summary.json")
+        let fid = try XCTUnwrap(summary.metrics["fid"])
+        XCTAssertEqual(summary.metrics["fid_ddim_20"], fid)
+        for key in ["fid_ddim_2", "fid_ddim_5", "fid_ancestral_2", "fid_ancestral_5", "fid_ancestral_20"] {
+            let value = try XCTUnwrap(summary.metrics[key], key)
+            XCTAssertTrue(value.isFinite && value > 0, "\(key) \(value)")
+        }
+        XCTAssertNotEqual(summary.metrics["fid_ancestral_20"], fid, "another sampler, other samples")
+        let figure = try PNGImage(contentsOfFile: folder.appendingPathComponent("fid-by-steps.png").path)
+        XCTAssertEqual(figure.width, 640)
+        XCTAssertTrue(summary.drawings.contains("fid-by-steps.png"), "\(summary.drawings)")
     }
 
     /// Ctrl-C mid-run, resume, and an uninterrupted run end in equal checkpoints: model,
