@@ -159,9 +159,9 @@ final class DiffusionTask: TrainingTask {
     func evaluate(at point: RunPoint) throws -> [String: Double] {
         var metrics = ["test_loss": testLoss(unet), "ema_test_loss": testLoss(averagedNetwork())]
         if point.isFinal, let quality {
-            let report = quality.score(samples(config.quality_samples, seed: Self.qualitySeed).images.clamp(min: -1, max: 1))
+            let report = quality.score(samples(config.quality_samples, seed: Self.qualitySeed).images)
             for (k, v) in report.metrics { metrics[k] = v }
-            for (k, v) in try scoreSamplingSteps(quality) { metrics[k] = v }
+            for (k, v) in try scoreSamplingSteps(quality, known: report.fid) { metrics[k] = v }
         }
         return metrics
     }
@@ -212,7 +212,7 @@ final class DiffusionTask: TrainingTask {
                      strip: Bool = true) throws -> [String] {
         let (images, trajectory) = samples(count, seed: seed, keep: strip ? min(count, 8) : 0)
         // Each tile captioned with what the fixed classifier takes it for, when there is one.
-        let labels = quality.map { q in q.predictedClasses(images.clamp(min: -1, max: 1)).map { q.classNames[$0] } }
+        let labels = quality.map { q in q.predictedClasses(images).map { q.classNames[$0] } }
         let grid = try imageGrid(images, columns: min(count, 8), scale: 2, labels: labels, normalize: .range(-1, 1), title: title)
         let gridName = prefix + ".png", stripName = prefix.replacingOccurrences(of: "samples", with: "trajectory") + ".png"
         try grid.write(to: folder.appendingPathComponent(gridName).path)

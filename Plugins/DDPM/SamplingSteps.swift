@@ -12,14 +12,15 @@ extension DiffusionTask {
     static let sweptSamplers = ["ddim", "ancestral"]
 
     /// FID of `quality_samples` samples (the same x_T stream each time) for every sampler and
-    /// step count of `steps_sweep`: `fid_ddim_10`, `fid_ancestral_10`, …
-    func scoreSamplingSteps(_ quality: SampleQuality) throws -> [String: Double] {
+    /// step count of `steps_sweep`: `fid_ddim_10`, `fid_ancestral_10`, … The configured sampler
+    /// at `sample_steps` draws the very samples already scored as `known`, so it is not redrawn.
+    func scoreSamplingSteps(_ quality: SampleQuality, known: Double) throws -> [String: Double] {
         sweep = []
         var metrics: [String: Double] = [:]
         for sampler in Self.sweptSamplers {
             for steps in config.steps_sweep {
-                let images = samples(config.quality_samples, seed: Self.qualitySeed, sampler: sampler, steps: steps).images
-                let fid = quality.score(images.clamp(min: -1, max: 1)).fid
+                let fid = sampler == config.sampler && steps == config.sample_steps ? known
+                    : quality.score(samples(config.quality_samples, seed: Self.qualitySeed, sampler: sampler, steps: steps).images).fid
                 sweep.append((sampler, steps, fid))
                 metrics["fid_\(sampler)_\(steps)"] = fid
             }

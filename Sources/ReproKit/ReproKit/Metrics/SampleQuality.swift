@@ -50,14 +50,18 @@ public final class SampleQuality {
                   mean: SampleClassifierRecipe.pixelMean, std: SampleClassifierRecipe.pixelStd).x
     }
 
-    /// Features [N, 64] and class probabilities [N, classes] of `images` [N, 1, H, W] in [−1, 1].
+    /// Features [N, 64] and class probabilities [N, classes] of `images` [N, 1, H, W] in [−1, 1]
+    /// (a generator's overshoot beyond that range is clamped first, as a saved picture would be).
     public func evaluate(_ images: Tensor) -> (features: Tensor, probabilities: Tensor) {
-        Self.run(classifier, images, batchSize: batchSize)
+        Self.run(classifier, images.clamp(min: -1, max: 1), batchSize: batchSize)
     }
 
     /// The class the classifier gives each image (the index of its largest probability).
-    public func predictedClasses(_ images: Tensor) -> [Int] {
-        let p = evaluate(images).probabilities, k = p.shape[1], values = p.scalars
+    public func predictedClasses(_ images: Tensor) -> [Int] { Self.argmax(evaluate(images).probabilities) }
+
+    /// Each row's index of its largest value, for [N, classes] probabilities.
+    private static func argmax(_ p: Tensor) -> [Int] {
+        let k = p.shape[1], values = p.scalars
         return (0..<p.shape[0]).map { i in (0..<k).max { values[i * k + $0] < values[i * k + $1] }! }
     }
 
@@ -69,11 +73,9 @@ public final class SampleQuality {
         let p = probabilities.scalars
         var counts = [Int](repeating: 0, count: k)
         var confidence = 0.0
-        for i in 0..<n {
-            let row = p[(i * k)..<((i + 1) * k)]
-            let best = row.indices.max { row[$0] < row[$1] }!
-            counts[best - i * k] += 1
-            confidence += Double(row[best])
+        for (i, best) in Self.argmax(probabilities).enumerated() {
+            counts[best] += 1
+            confidence += Double(p[i * k + best])
         }
         return SampleQualityReport(count: n, fid: frechetDistance(reference, FeatureStatistics(features: features)),
                                    meanConfidence: confidence / Double(n), classCounts: counts,

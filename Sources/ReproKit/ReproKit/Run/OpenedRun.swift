@@ -41,7 +41,7 @@ extension ExperimentRunner {
         Threads.set(threads ?? record.threads)
         let task = try kind.make(config, context: RunContext(seed: record.seed, quick: record.quick,
                                                              threads: threads ?? record.threads))
-        if let command = checkpointCheck, FileManager.default.fileExists(atPath: folder.checkpoint.path),
+        if let command = checkpointCheck,
            let how = ChildCheck.run(command + [folder.checkpoint.path], marker: Checkpoint.readMarker, timeout: 600) {
             throw CheckpointError.unreadable(path: folder.checkpoint.path, reason: "reading it crashed the HDF5 library (\(how))")
         }
