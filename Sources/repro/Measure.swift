@@ -20,6 +20,15 @@ struct Measure: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for our pool and OpenBLAS (default: all cores).") var threads: Int?
     @Option(name: .customLong("metric"), help: "A metric to measure (repeatable; default: those the card asserts).")
     var metrics: [String] = []
+    @Option(name: .customLong("at-least"), help: ArgumentHelp(
+        "Write this metric's entry as a floor, at_least = the interval's lower edge (repeatable).", valueName: "metric"))
+    var floors: [String] = []
+    @Option(name: .customLong("at-most"), help: ArgumentHelp(
+        "Write this metric's entry as a ceiling, at_most = the interval's upper edge (repeatable).", valueName: "metric"))
+    var ceilings: [String] = []
+    @Flag(help: ArgumentHelp("Count a seed's completed run already under the artifacts root (same experiment, variant "
+                             + "and config) instead of running it again; each one is named with its commit."))
+    var reuse = false
 
     func run() throws {
         let ws = locations.workspace()
@@ -27,7 +36,14 @@ struct Measure: ParsableCommand {
             let (card, e) = try ws.experiment(experiment)
             let count = seeds ?? MeasuredTolerance.minimumSeeds(quick: quick)
             guard count >= 2 else { throw MeasureError.tooFewSeeds(count) }
-            _ = try e.metricsToMeasure(quick: quick, variant: variant, asked: metrics)   // before the warning
+            let measured = try e.metricsToMeasure(quick: quick, variant: variant, asked: metrics)   // before the warning
+            if let both = floors.first(where: ceilings.contains) {
+                throw MeasureError.invalid("--at-least \(both) and --at-most \(both): a metric's entry is a floor or a ceiling, not both")
+            }
+            if let stray = (floors + ceilings).first(where: { !measured.contains($0) }) {
+                throw MeasureError.invalid("'\(stray)' is not measured; measured: \(measured.joined(separator: ", "))"
+                                      + " (name it with --metric too)")
+            }
             let minimum = MeasuredTolerance.minimumSeeds(quick: quick)
             if count < minimum {
                 printError("warning: \(count) seeds measured; the project's minimum for a tolerance is \(minimum) "
@@ -35,11 +51,15 @@ struct Measure: ParsableCommand {
             }
             let results = try ExperimentRunner(plugins: ws.plugins).measure(
                 card: card, experiment: e, variant: variant, seeds: (0..<UInt64(count)).map { firstSeed + $0 }, quick: quick,
-                metrics: metrics, threads: try threadCount(threads), artifacts: locations.artifactsURL, progress: true)
+                metrics: metrics, threads: try threadCount(threads), artifacts: locations.artifactsURL, progress: true,
+                reuse: reuse)
             for r in results { printMeasurement(r) }
             print("")
             print("# for \(e.file), in [experiments.\(e.name)] (replacing the entries of the same metric):")
-            print(results.map { $0.cardEntry(experiment: e.name, quick: quick, variant: variant) }.joined(separator: "\n\n"))
+            print(results.map { r in
+                let side: Expectation.Side = floors.contains(r.metric) ? .atLeast : ceilings.contains(r.metric) ? .atMost : .both
+                return r.cardEntry(experiment: e.name, quick: quick, variant: variant, side: side)
+            }.joined(separator: "\n\n"))
         } catch MeasureError.runStopped(let seed, "interrupted", let message) {
             printError("repro: \(MeasureError.runStopped(seed: seed, outcome: "interrupted", message: message))")
             throw ExitCode(130)

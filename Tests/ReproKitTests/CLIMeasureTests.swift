@@ -103,3 +103,95 @@ extension CLITests {
         XCTAssertEqual(try summaries("selftest-mini").count, 1, "stopped after the first run")
     }
 }
+
+extension CLITests {
+    /// --at-least / --at-most write the rule's interval edge as a one-sided bound; --reuse counts
+    /// a seed's completed run of the same config instead of running it again.
+    func testMeasureWritesBoundsAndReusesCompletedRuns() throws {
+        let first = try repro("measure", "selftest-mini", "--quick", "--seeds", "2", "--metric", "test_accuracy",
+                              "--metric", "test_loss")
+        XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
+        let before = try summaries("selftest-mini")
+        XCTAssertEqual(before.keys.sorted(), [0, 1])
+
+        let o = try repro("measure", "selftest-mini", "--quick", "--seeds", "3", "--reuse", "--metric", "test_accuracy",
+                          "--metric", "test_loss", "--at-least", "test_accuracy", "--at-most", "test_loss")
+        XCTAssertEqual(o.status, 0, o.stdout + o.stderr)
+        let runs = try summaries("selftest-mini")
+        XCTAssertEqual(runs.keys.sorted(), [0, 1, 2])
+        let folders = try FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("selftest-mini").path)
+        XCTAssertEqual(folders.count, 3, "seeds 0 and 1 were counted, not run again: \(folders)")
+        for seed in [0, 1] {
+            XCTAssertTrue(o.stdout.contains("seed \(seed): counting \(before[UInt64(seed)]!.runDirectory) (commit "), o.stdout)
+        }
+        XCTAssertEqual(o.stdout.components(separatedBy: "run folder: ").count - 1, 1, "only seed 2 ran")
+
+        let start = try XCTUnwrap(o.stdout.range(of: "[[experiments.selftest-mini."), o.stdout)
+        let entries = try ToleranceRuleTests.experiment("selftest-mini", withEntries: String(o.stdout[start.lowerBound...]))
+        let (floor, ceiling) = (entries.expectQuick[0], entries.expectQuick[1])
+        XCTAssertEqual(floor.side, .atLeast)
+        XCTAssertEqual(ceiling.side, .atMost)
+        // The bounds are the two-sided rule's edges on the same values.
+        let accuracy = try MeasuredTolerance(seeds: [0, 1, 2], values: (0...2).map { runs[UInt64($0)]!.metrics["test_accuracy"]! })
+        let loss = try MeasuredTolerance(seeds: [0, 1, 2], values: (0...2).map { runs[UInt64($0)]!.metrics["test_loss"]! })
+        XCTAssertEqual(floor.value, accuracy.value - accuracy.tolerance, accuracy: accuracy.tolerance * 1e-9 + 1e-12)
+        XCTAssertEqual(ceiling.value, loss.value + loss.tolerance, accuracy: loss.tolerance * 1e-9 + 1e-12)
+        for run in runs.values {
+            XCTAssertTrue(floor.check(run.metrics["test_accuracy"]!).passed)
+            XCTAssertTrue(ceiling.check(run.metrics["test_loss"]!).passed)
+        }
+        XCTAssertTrue(floor.basis.hasSuffix("; the floor is that interval's lower edge, \(accuracy.valueText) − \(accuracy.toleranceText)"),
+                      floor.basis)
+
+        // A changed config is a different measurement: nothing is reused.
+        let other = try repro("measure", "selftest-mini", "--quick", "--seeds", "2", "--reuse", "--metric", "test_accuracy",
+                              papers: try card(replacing: "quick = { epochs = 6 }\n\n[[experiments.selftest-mini.expect]]",
+                                               with: "quick = { epochs = 5 }\n\n[[experiments.selftest-mini.expect]]"))
+        XCTAssertEqual(other.status, 0, other.stdout + other.stderr)
+        XCTAssertFalse(other.stdout.contains("counting"), other.stdout)
+        let after = try FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("selftest-mini").path)
+        XCTAssertEqual(after.count, 5, "two new runs: \(after)")
+
+        let bad = try repro("measure", "selftest-mini", "--quick", "--seeds", "2", "--at-least", "test_loss")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.errorLines, ["repro: 'test_loss' is not measured; measured: test_accuracy (name it with --metric too)"])
+    }
+
+    /// A run asserted with one-sided bounds: the verdict line, summary.json (the open side
+    /// left out, since JSON has no infinity) and report.md.
+    func testARunChecksFloorsAndCeilings() throws {
+        let quickEntry = "value = 0.968\ntolerance = 0.025"
+        let floor = try repro("run", "selftest-mini", "--quick", "--seed", "1",
+                              papers: try card(replacing: quickEntry, with: "at_least = 0.5"))
+        XCTAssertEqual(floor.status, 0, floor.stdout + floor.stderr)
+        XCTAssertTrue(floor.stdout.contains(" meets ≥ 0.5 ✓"), floor.stdout)
+        let folder = RunFolder(url: try XCTUnwrap(floor.runFolder))
+        let assertion = try XCTUnwrap(folder.readJSON(RunSummary.self, from: "summary.json").assertions.first)
+        XCTAssertEqual(assertion.low, 0.5)
+        XCTAssertNil(assertion.high)
+        XCTAssertTrue(assertion.passed)
+        let report = try String(contentsOf: folder.url.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("| ≥ 0.5000 | pass |"), report)
+
+        let ceiling = try repro("run", "selftest-mini", "--quick", "--seed", "1",
+                                papers: try card(replacing: quickEntry, with: "at_most = 0.5"))
+        XCTAssertEqual(ceiling.status, 1, ceiling.stdout + ceiling.stderr)
+        XCTAssertTrue(ceiling.stdout.contains(" misses ≤ 0.5 ✗"), ceiling.stdout)
+        let missed = try XCTUnwrap(RunFolder(url: try XCTUnwrap(ceiling.runFolder))
+            .readJSON(RunSummary.self, from: "summary.json").assertions.first)
+        XCTAssertNil(missed.low)
+        XCTAssertEqual(missed.high, 0.5)
+        XCTAssertFalse(missed.passed)
+    }
+
+    /// A copy of the fixture card with `old` replaced by `new`, in its own folder; the folder.
+    private func card(replacing old: String, with new: String) throws -> String {
+        let papers = artifacts.appendingPathComponent("papers-\(abs(new.hashValue))")
+        try FileManager.default.createDirectory(at: papers, withIntermediateDirectories: true)
+        let original = try String(contentsOfFile: CLITests.fixturePapers + "/selftest.toml", encoding: .utf8)
+        let card = original.replacingOccurrences(of: old, with: new)
+        XCTAssertNotEqual(card, original, "the fixture card has no '\(old)'")
+        try card.write(to: papers.appendingPathComponent("selftest.toml"), atomically: true, encoding: .utf8)
+        return papers.path
+    }
+}

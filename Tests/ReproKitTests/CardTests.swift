@@ -378,6 +378,54 @@ final class CardTests: XCTestCase {
                    "Papers/toy.toml:20: [[experiments.toy-mini.expect]] needs 'tolerance' (absolute) or 'rel_tolerance' (a fraction of the value)")
     }
 
+    func testAtLeastAndAtMostAreOneSidedBounds() throws {
+        func parsed(_ entry: String) throws -> Expectation {
+            let text = CardTests.toy.replacingOccurrences(of: "value = 0.9\ntolerance = 0.01", with: entry)
+            XCTAssertNotEqual(text, CardTests.toy)
+            return try XCTUnwrap(PaperCard.parse(text, file: "t.toml").experiments[0].expect.first)
+        }
+        let floor = try parsed("at_least = 0.85")
+        XCTAssertEqual(floor.side, .atLeast)
+        XCTAssertEqual(floor.value, 0.85)
+        XCTAssertEqual(floor.expectedText, "≥ 0.85")
+        XCTAssertTrue(floor.check(0.85).passed, "the edge is included")
+        XCTAssertTrue(floor.check(100).passed)
+        XCTAssertFalse(floor.check(0.85 - 1e-9).passed)
+        XCTAssertFalse(floor.check(.nan).passed)
+        XCTAssertFalse(floor.check(.infinity).passed)
+        XCTAssertEqual(floor.check(0.9).text, "test_accuracy 0.9 meets ≥ 0.85 ✓")
+        XCTAssertEqual(floor.check(0.84).text, "test_accuracy 0.84 misses ≥ 0.85 ✗")
+        XCTAssertEqual(floor.check(0.8499999).text, "test_accuracy 0.8499999 misses ≥ 0.85 ✗")
+        XCTAssertEqual(floor.allowedRange.upperBound, .infinity)
+
+        let ceiling = try parsed("at_most = 6.5")
+        XCTAssertEqual(ceiling.side, .atMost)
+        XCTAssertEqual(ceiling.expectedText, "≤ 6.5")
+        XCTAssertTrue(ceiling.check(6.5).passed)
+        XCTAssertTrue(ceiling.check(-3).passed)
+        XCTAssertFalse(ceiling.check(6.5 + 1e-9).passed)
+        XCTAssertFalse(ceiling.check(-.infinity).passed)
+        XCTAssertEqual(ceiling.check(7.1).text, "test_accuracy 7.1 misses ≤ 6.5 ✗")
+        XCTAssertEqual(ceiling.allowedRange.lowerBound, -.infinity)
+    }
+
+    func testAnExpectationHasOneForm() {
+        assertOnly(problems("value = 0.9", "value = 0.9\nat_least = 0.8"),
+                   "Papers/toy.toml:23: [[experiments.toy-mini.expect]] has both 'value' and 'at_least'; give one: "
+                   + "'value' with a tolerance, 'at_least' (a floor) or 'at_most' (a ceiling)")
+        assertOnly(problems("value = 0.9", "at_least = 0.9"),
+                   "Papers/toy.toml:23: 'tolerance' in [[experiments.toy-mini.expect]] goes with 'value', not with 'at_least' (a bound has none)")
+        assertOnly(problems("value = 0.9\ntolerance = 0.01", ""),
+                   "Papers/toy.toml:20: [[experiments.toy-mini.expect]] needs 'value' with 'tolerance' or 'rel_tolerance', "
+                   + "or one bound: 'at_least' or 'at_most'")
+        assertOnly(problems("value = 0.9\ntolerance = 0.01", "at_most = \"high\""),
+                   "Papers/toy.toml:22: 'at_most' in [[experiments.toy-mini.expect]] must be a number, not the string \"high\"")
+        // A misspelt bound is one error, with a suggestion, and no "needs" besides.
+        let typo = problems("value = 0.9\ntolerance = 0.01", "at_lest = 0.8")
+        XCTAssertEqual(typo.count, 1, "\(typo)")
+        XCTAssertTrue(typo.first?.contains("did you mean 'at_least'?") ?? false, "\(typo)")
+    }
+
     func testUnknownReportedKey() {
         assertOnly(problems("reported = \"err\"", "reported = \"error\""),
                    "Papers/toy.toml:17: reported = 'error' in [experiments.toy-mini] is not a key of [reported] (did you mean 'err'?)")

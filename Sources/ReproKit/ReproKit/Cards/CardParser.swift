@@ -135,22 +135,43 @@ final class CardParser {
         var out: [Expectation] = []
         for (i, e) in items.enumerated() {
             let path = parent + [key, TOMLSourceMap.index(i)]
-            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "basis", "variant", "reported"])
+            check(e, path, allowed: ["metric", "value", "tolerance", "rel_tolerance", "at_least", "at_most", "basis",
+                                     "variant", "reported"])
             let metric = string(e, path, "metric")
-            let value = number(e, path, "value")
             let basis = string(e, path, "basis")
-            let abs = number(e, path, "tolerance", required: false, nonNegative: true)
-            let rel = number(e, path, "rel_tolerance", required: false, nonNegative: true)
-            var tolerance: Expectation.Tolerance?
-            switch (e["tolerance"] != nil, e["rel_tolerance"] != nil) {
-            case (true, true):
-                let later = map.line(path + ["tolerance"]) > map.line(path + ["rel_tolerance"]) ? "tolerance" : "rel_tolerance"
-                fail(path + [later], "\(tableName(path)) has both 'tolerance' and 'rel_tolerance'; give exactly one")
-            case (false, false) where !isTypoTarget(path, "tolerance") && !isTypoTarget(path, "rel_tolerance"):
-                fail(path, "\(tableName(path)) needs 'tolerance' (absolute) or 'rel_tolerance' (a fraction of the value)")
-            case (false, false): break
-            default:
-                tolerance = abs.map(Expectation.Tolerance.absolute) ?? rel.map(Expectation.Tolerance.relative)
+            // Three forms: value with a tolerance, or one bound (at_least / at_most).
+            let forms = ["value", "at_least", "at_most"].filter { e[$0] != nil }
+                .sorted { map.line(path + [$0]) < map.line(path + [$1]) }
+            var form: (value: Double, tolerance: Expectation.Tolerance, side: Expectation.Side)?
+            if forms.count > 1 {
+                fail(path + [forms[1]], "\(tableName(path)) has both '\(forms[0])' and '\(forms[1])'; give one: "
+                     + "'value' with a tolerance, 'at_least' (a floor) or 'at_most' (a ceiling)")
+            } else if let bound = forms.first, bound != "value" {
+                let side: Expectation.Side = bound == "at_least" ? .atLeast : .atMost
+                if let extra = ["tolerance", "rel_tolerance"].first(where: { e[$0] != nil }) {
+                    fail(path + [extra], "'\(extra)' in \(tableName(path)) goes with 'value', not with '\(bound)' (a bound has none)")
+                } else if let x = number(e, path, bound) {
+                    form = (x, .absolute(0), side)
+                }
+            } else if forms.isEmpty && !["value", "at_least", "at_most"].contains(where: { isTypoTarget(path, $0) }) {
+                fail(path, "\(tableName(path)) needs 'value' with 'tolerance' or 'rel_tolerance', or one bound: "
+                     + "'at_least' or 'at_most'")
+            } else if !forms.isEmpty {
+                let value = number(e, path, "value")
+                let abs = number(e, path, "tolerance", required: false, nonNegative: true)
+                let rel = number(e, path, "rel_tolerance", required: false, nonNegative: true)
+                switch (e["tolerance"] != nil, e["rel_tolerance"] != nil) {
+                case (true, true):
+                    let later = map.line(path + ["tolerance"]) > map.line(path + ["rel_tolerance"]) ? "tolerance" : "rel_tolerance"
+                    fail(path + [later], "\(tableName(path)) has both 'tolerance' and 'rel_tolerance'; give exactly one")
+                case (false, false) where !isTypoTarget(path, "tolerance") && !isTypoTarget(path, "rel_tolerance"):
+                    fail(path, "\(tableName(path)) needs 'tolerance' (absolute) or 'rel_tolerance' (a fraction of the value)")
+                case (false, false): break
+                default:
+                    if let value, let tolerance = abs.map(Expectation.Tolerance.absolute) ?? rel.map(Expectation.Tolerance.relative) {
+                        form = (value, tolerance, .both)
+                    }
+                }
             }
             let variant = string(e, path, "variant", required: false)
             if let variant, !variants.contains(variant) {
@@ -163,9 +184,12 @@ final class CardParser {
                 fail(path + ["reported"], "reported = '\(reported)' in \(tableName(path)) is not a key of [reported]"
                      + CardSuggest.didYouMean(reported, reportedKeys))
             }
-            if let metric, let value, let basis, let tolerance {
-                out.append(Expectation(metric: metric, value: value, tolerance: tolerance, basis: basis, variant: variant,
-                                       reported: reported))
+            if let metric, let basis, let form {
+                out.append(form.side == .both
+                    ? Expectation(metric: metric, value: form.value, tolerance: form.tolerance, basis: basis,
+                                  variant: variant, reported: reported)
+                    : Expectation(metric: metric, bound: form.value, side: form.side, basis: basis,
+                                  variant: variant, reported: reported))
             }
         }
         return out

@@ -1,7 +1,8 @@
 import Foundation
 
-/// An assertion on one metric of a run: its value within a tolerance. The value and the
-/// tolerance come from repeated seeds (`basis` says which), never from a guess.
+/// An assertion on one metric of a run: its value within a tolerance, or (one-sided) at least
+/// or at most a bound. The numbers come from repeated seeds (`basis` says which), never from
+/// a guess.
 public struct Expectation: Equatable, Sendable {
     public enum Tolerance: Equatable, Sendable {
         /// Allowed distance from the value, in the metric's units.
@@ -10,9 +11,23 @@ public struct Expectation: Equatable, Sendable {
         case relative(Double)
     }
 
+    /// Which sides of `value` the assertion bounds.
+    public enum Side: Equatable, Sendable {
+        /// `value` ± tolerance (the card's `value` with `tolerance` or `rel_tolerance`).
+        case both
+        /// A floor: at least `value` (the card's `at_least`), where only "this good or
+        /// better" is the claim, as a classifier's confidence in samples.
+        case atLeast
+        /// A ceiling: at most `value` (the card's `at_most`).
+        case atMost
+    }
+
     public let metric: String
+    /// The expected value, or the bound of a one-sided assertion.
     public let value: Double
+    /// The allowed distance; `.absolute(0)` for a one-sided assertion.
     public let tolerance: Tolerance
+    public let side: Side
     /// Where the value and tolerance came from ("seeds 0-4: …; ±2.4 sd").
     public let basis: String
     /// The variant whose runs it applies to; nil: runs of the experiment's own config.
@@ -22,11 +37,25 @@ public struct Expectation: Equatable, Sendable {
 
     public init(metric: String, value: Double, tolerance: Tolerance, basis: String, variant: String? = nil,
                 reported: String? = nil) {
+        self.init(metric: metric, value: value, tolerance: tolerance, side: .both, basis: basis, variant: variant,
+                  reported: reported)
+    }
+
+    /// A one-sided assertion: the metric at least (`.atLeast`) or at most (`.atMost`) `bound`.
+    public init(metric: String, bound: Double, side: Side, basis: String, variant: String? = nil,
+                reported: String? = nil) {
+        self.init(metric: metric, value: bound, tolerance: .absolute(0), side: side, basis: basis, variant: variant,
+                  reported: reported)
+    }
+
+    private init(metric: String, value: Double, tolerance: Tolerance, side: Side, basis: String, variant: String?,
+                 reported: String?) {
         self.variant = variant
         self.reported = reported
         self.metric = metric
         self.value = value
         self.tolerance = tolerance
+        self.side = side
         self.basis = basis
     }
 
@@ -38,34 +67,52 @@ public struct Expectation: Equatable, Sendable {
         }
     }
 
-    /// The closed range an observation must fall in.
+    /// The closed range an observation must fall in (unbounded on one side, by an infinity,
+    /// for `at_least` and `at_most`).
     public var allowedRange: ClosedRange<Double> {
-        (value - allowedDistance)...(value + allowedDistance)
-    }
-
-    /// "0.905 ± 0.012" or "0.905 ± 2%".
-    public var expectedText: String {
-        switch tolerance {
-        case .absolute(let t): return "\(CardNumber.short(value)) ± \(CardNumber.short(t))"
-        case .relative(let r): return "\(CardNumber.short(value)) ± \(CardNumber.short(r * 100))%"
+        switch side {
+        case .both: return (value - allowedDistance)...(value + allowedDistance)
+        case .atLeast: return value...Double.infinity
+        case .atMost: return -Double.infinity...value
         }
     }
 
-    /// Whether `observed` is within the tolerance (edges included; a NaN or infinite
-    /// observation never is).
+    /// "0.905 ± 0.012", "0.905 ± 2%", "≥ 0.55" or "≤ 6.2".
+    public var expectedText: String {
+        switch (side, tolerance) {
+        case (.atLeast, _): return "≥ \(CardNumber.short(value))"
+        case (.atMost, _): return "≤ \(CardNumber.short(value))"
+        case (.both, .absolute(let t)): return "\(CardNumber.short(value)) ± \(CardNumber.short(t))"
+        case (.both, .relative(let r)): return "\(CardNumber.short(value)) ± \(CardNumber.short(r * 100))%"
+        }
+    }
+
+    /// Whether `observed` is within the tolerance or on the bound's side (edges included; a
+    /// NaN or infinite observation never is).
     public func check(_ observed: Double) -> ExpectationVerdict {
-        let passed = Self.within(observed, value, allowedDistance)
+        let passed = accepts(observed)
         // Print the observation with enough digits that its rounding cannot seem to
         // contradict the verdict (0.9170004 outside 0.905 ± 0.012 is not shown as 0.917).
         var shown = CardNumber.significant(observed, 4)
         if observed.isFinite {
             for digits in 4...17 {
                 shown = CardNumber.significant(observed, digits)
-                if let back = Double(shown), Self.within(back, value, allowedDistance) == passed { break }
+                if let back = Double(shown), accepts(back) == passed { break }
             }
         }
-        let text = "\(metric) \(shown) \(passed ? "within" : "outside") \(expectedText) \(passed ? "✓" : "✗")"
+        let relation = side == .both ? (passed ? "within" : "outside") : (passed ? "meets" : "misses")
+        let text = "\(metric) \(shown) \(relation) \(expectedText) \(passed ? "✓" : "✗")"
         return ExpectationVerdict(passed: passed, observed: observed, allowed: allowedRange, text: text)
+    }
+
+    /// The verdict without its text.
+    private func accepts(_ observed: Double) -> Bool {
+        switch side {
+        case .both: return Self.within(observed, value, allowedDistance)
+        // Beyond the bound, the distance to it is what `within` measures with its slack.
+        case .atLeast: return observed.isFinite && (observed >= value || Self.within(observed, value, 0))
+        case .atMost: return observed.isFinite && (observed <= value || Self.within(observed, value, 0))
+        }
     }
 
     /// |observed - value| <= distance, with a few ulps of slack so that an observation
@@ -84,7 +131,7 @@ public struct ExpectationVerdict: Equatable, Sendable {
     public let observed: Double
     /// The range the observation had to be in.
     public let allowed: ClosedRange<Double>
-    /// One line: "test_accuracy 0.903 within 0.905 ± 0.012 ✓".
+    /// One line: "test_accuracy 0.903 within 0.905 ± 0.012 ✓", "fid 7.1 misses ≤ 6.5 ✗".
     public let text: String
 }
 

@@ -249,7 +249,8 @@ public struct ExperimentRunner {
             let observed = metrics[e.metric]
             let verdict = observed.map { e.check($0) }
             return RunSummary.Assertion(
-                metric: e.metric, expected: e.value, low: e.allowedRange.lowerBound, high: e.allowedRange.upperBound,
+                metric: e.metric, expected: e.value, low: e.side == .atMost ? nil : e.allowedRange.lowerBound,
+                high: e.side == .atLeast ? nil : e.allowedRange.upperBound,
                 observed: observed, passed: verdict?.passed ?? false,
                 text: verdict?.text ?? "\(e.metric): not reported by the run", basis: e.basis)
         }

@@ -11,14 +11,25 @@ public struct MetricMeasurement: Equatable, Sendable {
         self.metric = metric; self.measured = measured
     }
 
-    /// A `[[experiments.NAME.expect]]` (or `expect_quick`) table ready to paste into the card.
-    public func cardEntry(experiment: String, quick: Bool, variant: String?) -> String {
+    /// A `[[experiments.NAME.expect]]` (or `expect_quick`) table ready to paste into the card:
+    /// `value` and `tolerance`, or for `.atLeast` / `.atMost` the interval's edge on that side
+    /// as the bound.
+    public func cardEntry(experiment: String, quick: Bool, variant: String?, side: Expectation.Side = .both) -> String {
         var lines = ["[[experiments.\(experiment).\(quick ? "expect_quick" : "expect")]]"]
         if let variant { lines.append("variant = \(Self.tomlString(variant))") }
-        lines += ["metric = \(Self.tomlString(metric))",
-                  "value = \(measured.valueText)",
-                  "tolerance = \(measured.toleranceText)",
-                  "basis = \(Self.tomlString(measured.basis(quick: quick, variant: variant)))"]
+        lines.append("metric = \(Self.tomlString(metric))")
+        var basis = measured.basis(quick: quick, variant: variant)
+        switch side {
+        case .both:
+            lines += ["value = \(measured.valueText)", "tolerance = \(measured.toleranceText)"]
+        case .atLeast:
+            lines.append("at_least = \(measured.lowerEdgeText)")
+            basis += "; the floor is that interval's lower edge, \(measured.valueText) − \(measured.toleranceText)"
+        case .atMost:
+            lines.append("at_most = \(measured.upperEdgeText)")
+            basis += "; the ceiling is that interval's upper edge, \(measured.valueText) + \(measured.toleranceText)"
+        }
+        lines.append("basis = \(Self.tomlString(basis))")
         return lines.joined(separator: "\n")
     }
 

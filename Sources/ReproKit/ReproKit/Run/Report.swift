@@ -25,8 +25,10 @@ public enum Report {
             md += "| metric | observed | expected | verdict |\n|---|---|---|---|\n"
             for a in s.assertions {
                 let obs = a.observed.map { String(format: "%.4f", $0) } ?? "—"
-                md += "| \(a.metric) | \(obs) | \(String(format: "%.4f", a.expected)) "
-                md += "(\(String(format: "%.4f", a.low))–\(String(format: "%.4f", a.high))) | \(a.passed ? "pass" : "FAIL") |\n"
+                func edge(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+                let expected = a.low == nil ? "≤ \(edge(a.high))" : a.high == nil ? "≥ \(edge(a.low))"
+                    : "\(String(format: "%.4f", a.expected)) (\(edge(a.low))–\(edge(a.high)))"
+                md += "| \(a.metric) | \(obs) | \(expected) | \(a.passed ? "pass" : "FAIL") |\n"
             }
             md += "\nTolerances come from repeated seeds: " + s.assertions.map { "\($0.metric): \($0.basis)" }.joined(separator: "; ") + "\n\n"
         }

@@ -3,8 +3,9 @@ public struct RunSummary: Codable, Equatable {
     public struct Assertion: Codable, Equatable {
         public var metric: String
         public var expected: Double
-        public var low: Double
-        public var high: Double
+        /// The allowed range's edges; nil on the open side of an `at_least` / `at_most` bound.
+        public var low: Double?
+        public var high: Double?
         public var observed: Double?
         public var passed: Bool
         public var text: String

@@ -34,6 +34,11 @@ public struct MeasuredTolerance: Equatable, Sendable {
     public let toleranceText: String
     /// The range's width hi − lo, rounded up at the tolerance's decimal place.
     public let widthText: String
+    /// The interval's edges value ∓ tolerance, at the same decimal place: a card's `at_least`
+    /// (a floor) and `at_most` (a ceiling) by the same rule, for a metric where only one side
+    /// matters.
+    public let lowerEdgeText: String
+    public let upperEdgeText: String
     /// True when 3 sd, not the range's width, set the tolerance.
     public let raisedToThreeSD: Bool
 
@@ -64,6 +69,7 @@ public struct MeasuredTolerance: Equatable, Sendable {
         guard wanted > 0 else {
             value = min; tolerance = 0
             valueText = "\(min)"; toleranceText = "0"; widthText = "0"
+            lowerEdgeText = valueText; upperEdgeText = valueText
             return
         }
         // Two significant digits: the unit is 10^(e − 1) for a tolerance of order 10^e.
@@ -81,6 +87,7 @@ public struct MeasuredTolerance: Equatable, Sendable {
         tolerance = number(toleranceUnits)
         func text(_ x: Double) -> String { String(format: "%.\(Swift.max(0, decimals))f", x) }
         valueText = text(value); toleranceText = text(tolerance); widthText = text(number(widthUnits))
+        lowerEdgeText = text(number(valueUnits - toleranceUnits)); upperEdgeText = text(number(valueUnits + toleranceUnits))
     }
 
     /// The card's `basis`: the runs, every value, mean and sd, and the rule as it applied,
