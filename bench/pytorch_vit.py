@@ -6,7 +6,7 @@ PyTorch model and gives the same logits. Not a dependency of repro:
     /root/venv-torch/bin/python bench/pytorch_vit.py speed [--steps 30] [--patch 7] [--threads 2]
     /root/venv-torch/bin/python bench/pytorch_vit.py check artifacts/vit-mini/<run>
 
-The model is Plugins/ViT/VisionTransformer.swift written with torch.nn: a P×P stride-P conv
+The model is Sources/ReproKit/NN/Models/VisionTransformer.swift written with torch.nn: a P×P stride-P conv
 (`patch_embedding`), `class_token`, `position_embedding`, nn.TransformerEncoder of pre-norm
 GELU layers with LayerNorm eps 1e-6 (`encoder.layers.N.*`, `encoder.norm`), stochastic depth
 rising linearly to `drop_path` (0 in vit-mini, as in the ViT paper), and `head` on the class token. The recipe is the card's vit-mini:

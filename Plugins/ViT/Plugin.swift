@@ -1,5 +1,5 @@
 // An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale.
-// Dosovitskiy et al. ICLR 2021. arXiv:2010.11929. (The model: VisionTransformer.swift.)
+// Dosovitskiy et al. ICLR 2021. arXiv:2010.11929. (The model: Sources/ReproKit/NN/Models/VisionTransformer.swift.)
 import Foundation
 import ReproKit
 

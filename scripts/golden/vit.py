@@ -4,7 +4,7 @@ by PyTorch.
 What this is
     A one-off generator of `Tests/Fixtures/vit_golden.json`, read by
     Tests/ReproKitTests/ViTPluginTests.swift. The model is bench/pytorch_vit.py's `ViT` (the same
-    state-dict names as Plugins/ViT/VisionTransformer.swift) at toy sizes: 28×28×1 images, patch
+    state-dict names as Sources/ReproKit/NN/Models/VisionTransformer.swift) at toy sizes: 28×28×1 images, patch
     7 (16 patches + the class token), width 16, 2 pre-norm blocks of 4 heads, MLP 32, 10 classes.
     It stores the parameters, a batch of 3 images and labels, the logits, the mean cross-entropy,
     and that loss's gradient with respect to every parameter. The Swift tests never run PyTorch.

@@ -12,37 +12,51 @@
 //
 // Parameter names follow PyTorch's modules (`encoder.layers.0.self_attn.in_proj_weight`,
 // `encoder.norm.weight`, …) so bench/pytorch_vit.py loads a checkpoint by name.
-import ReproKit
+//
+// Shared: the ViT plugin trains it as a classifier; CLIP uses it, without a head, as its image
+// encoder.
+import TensorCore
 
 /// The shape of a ViT: ViT-B/16 is patch 16, width 768, depth 12, 12 heads, MLP 3072.
-struct ViTShape {
-    var imageSize: Int, channels: Int, classes: Int
-    var patch: Int, width: Int, depth: Int, heads: Int, mlp: Int
+public struct ViTShape: Sendable {
+    public var imageSize: Int, channels: Int
+    /// The head's outputs; 0: no head (an encoder, as CLIP's, that reads `features`).
+    public var classes: Int
+    public var patch: Int, width: Int, depth: Int, heads: Int, mlp: Int
     /// Dropout on the embeddings, the attention weights, the attention output and in the MLP
     /// (PyTorch's `nn.TransformerEncoderLayer` uses one rate for all).
-    var dropout: Float = 0
+    public var dropout: Float
     /// The largest stochastic-depth rate, reached by the last block (rates rise linearly
     /// from 0 over the depth, as DeiT and timm do).
-    var dropPath: Float = 0
+    public var dropPath: Float
 
-    var grid: Int { imageSize / patch }
-    var tokens: Int { grid * grid + 1 }
+    public init(imageSize: Int, channels: Int, classes: Int, patch: Int, width: Int, depth: Int, heads: Int, mlp: Int,
+                dropout: Float = 0, dropPath: Float = 0) {
+        self.imageSize = imageSize; self.channels = channels; self.classes = classes
+        self.patch = patch; self.width = width; self.depth = depth; self.heads = heads; self.mlp = mlp
+        self.dropout = dropout; self.dropPath = dropPath
+    }
+
+    /// Patches per side, and tokens (patches and the class token).
+    public var grid: Int { imageSize / patch }
+    public var tokens: Int { grid * grid + 1 }
 }
 
 /// The ViT of §3.1 (Eq. 1-4).
-final class VisionTransformer: Module {
+public final class VisionTransformer: Module {
     /// E in Eq. 1: the patch projection, a P×P conv with stride P.
-    let patch_embedding: Conv2d
+    public let patch_embedding: Conv2d
     /// x_class, [1, 1, D].
-    @Parameter var class_token: Tensor
+    @Parameter public var class_token: Tensor
     /// E_pos, [1, N + 1, D]: one learned vector per position, the class token's first.
-    @Parameter var position_embedding: Tensor
-    let encoder: TransformerEncoder
-    let head: Linear
+    @Parameter public var position_embedding: Tensor
+    public let encoder: TransformerEncoder
+    /// The classifier on the class token; nil for `classes = 0`.
+    public let head: Linear?
     let embeddingDropout: Dropout
-    let shape: ViTShape
+    public let shape: ViTShape
 
-    init(_ s: ViTShape, rng: inout RNG) {
+    public init(_ s: ViTShape, rng: inout RNG) {
         precondition(s.imageSize % s.patch == 0, "patch \(s.patch) does not tile a \(s.imageSize)-pixel image")
         shape = s
         patch_embedding = Conv2d(s.channels, s.width, kernelSize: s.patch, stride: s.patch, rng: &rng)
@@ -63,30 +77,41 @@ final class VisionTransformer: Module {
                                         rng: &rng)
             },
             norm: LayerNorm(s.width, eps: 1e-6))
-        head = Linear(s.width, s.classes, rng: &rng)
-        head.weight = Tensor.zeros(head.weight.shape)
-        head.bias = Tensor.zeros([s.classes])
+        if s.classes > 0 {
+            let head = Linear(s.width, s.classes, rng: &rng)
+            head.weight = Tensor.zeros(head.weight.shape)
+            head.bias = Tensor.zeros([s.classes])
+            self.head = head
+        } else {
+            head = nil
+        }
         embeddingDropout = Dropout(s.dropout, rng: &rng)
         super.init()
     }
 
     /// z₀ = [x_class; x¹E; …; xᴺE] + E_pos (Eq. 1), [B, N + 1, D].
-    func embed(_ x: Tensor) -> Tensor {
+    public func embed(_ x: Tensor) -> Tensor {
         let b = x.shape[0], d = shape.width
         let patches = patch_embedding(x).reshaped([b, d, shape.grid * shape.grid]).permuted([0, 2, 1])
         let cls = class_token + Tensor.zeros([b, 1, d])      // broadcast to the batch
         return embeddingDropout(Tensor.concat([cls, patches], axis: 1) + position_embedding)
     }
 
-    /// Logits [B, classes] and, with `attention`, every block's attention weights
-    /// [B, H, N + 1, N + 1], first block first.
-    func forward(_ x: Tensor, attention: Bool) -> (logits: Tensor, attention: [Tensor]) {
+    /// y = LN(z_L⁰), the class token's final state [B, D] (Eq. 4), and with `attention` every
+    /// block's attention weights [B, H, N + 1, N + 1], first block first.
+    public func features(_ x: Tensor, attention: Bool = false) -> (features: Tensor, attention: [Tensor]) {
         // z'ₗ = MSA(LN(zₗ₋₁)) + zₗ₋₁, zₗ = MLP(LN(z'ₗ)) + z'ₗ (Eq. 2-3), y = LN(z_L⁰) (Eq. 4).
         let (z, weights) = encoder(embed(x), needWeights: attention)
         let b = x.shape[0]
-        let y = z.slice(axis: 1, 0..<1).reshaped([b, shape.width])
-        return (head(y), weights ?? [])
+        return (z.slice(axis: 1, 0..<1).reshaped([b, shape.width]), weights ?? [])
     }
 
-    override func callAsFunction(_ x: Tensor) -> Tensor { forward(x, attention: false).logits }
+    /// Logits [B, classes] and, with `attention`, every block's attention weights.
+    public func forward(_ x: Tensor, attention: Bool) -> (logits: Tensor, attention: [Tensor]) {
+        guard let head else { preconditionFailure("VisionTransformer: no head (classes = 0); read features(_:)") }
+        let (y, weights) = features(x, attention: attention)
+        return (head(y), weights)
+    }
+
+    public override func callAsFunction(_ x: Tensor) -> Tensor { forward(x, attention: false).logits }
 }
