@@ -99,6 +99,20 @@ final class ContrastiveTask: TrainingTask {
         return l2Normalized(Tensor.concat(perTemplate.map { $0.reshaped([1] + $0.shape) }, axis: 0).mean(axes: [0]))
     }
 
+    /// Logistic regression on the image encoder's frozen features (before the projection, as
+    /// the paper probes) of the first `linear_probe_images` training images, on the test set.
+    func linearProbeAccuracy() -> Double {
+        func features(_ set: LabeledImages, _ count: Int) -> Tensor {
+            Tensor.concat(stride(from: 0, to: count, by: 256).map { start in
+                clip.visual.features(images(set, Array(start..<min(start + 256, count)))).features
+            }, axis: 0)
+        }
+        let n = min(config.linear_probe_images, train.count)
+        let probe = LinearProbe(features: features(train, n), labels: Array(train.labels.prefix(n)),
+                                classes: train.classNames.count)
+        return probe.accuracy(features(test, test.count), labels: test.labels)
+    }
+
     /// Zero-shot predictions of image embeddings [N, E] against class embeddings [C, E].
     func zeroShot(_ images: Tensor, _ classes: Tensor) -> [Int] {
         images.matmul(classes, transposeB: true).argmax(axis: -1)
@@ -118,6 +132,9 @@ final class ContrastiveTask: TrainingTask {
             "zero_shot_accuracy_ensemble": accuracy(predictions(ImageCaptions.trainingTemplates)),
             "zero_shot_accuracy_held_out": accuracy(predictions(ImageCaptions.heldOutTemplates)),
         ]
+        if point.isFinal && config.linear_probe_images > 0 {
+            metrics["linear_probe_accuracy"] = linearProbeAccuracy()
+        }
         // Retrieval between the first images and their descriptions. Images of one class and
         // attributes share a description word for word, so the texts are the distinct
         // descriptions, and an image matches the one that is its own.

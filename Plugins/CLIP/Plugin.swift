@@ -39,8 +39,11 @@ struct CLIPConfig: Codable, RangedConfig {
     /// Use only the first N training / test images (0: all).
     var train_subset = 0
     var test_subset = 0
-    /// Test images paired with one fixed caption each for the retrieval recall and test loss.
+    /// Test images paired with their descriptions for the retrieval recall and test loss.
     var retrieval_images = 1000
+    /// At the end, a linear probe (logistic regression) on the frozen image features of this
+    /// many training images, scored on the test set (0: none).
+    var linear_probe_images = 10000
 
     static let ranges: [String: ConfigRange] = [
         "dataset": .oneOf(ImageDatasets.names), "patch_size": .atLeast(1), "width": .atLeast(1), "depth": .atLeast(1),
@@ -49,6 +52,7 @@ struct CLIPConfig: Codable, RangedConfig {
         "dropout": .within(0..<1), "epochs": .atLeast(1), "batch_size": .atLeast(2), "lr": .above(0),
         "weight_decay": .atLeast(0), "warmup": .within(0...1), "clip_norm": .atLeast(0), "train_subset": .atLeast(0),
         "test_subset": .atLeast(0), "retrieval_images": .atLeast(0),
+        "linear_probe_images": .atLeast(0),
     ]
 }
 

@@ -25,7 +25,7 @@ final class CLIPPluginTests: XCTestCase {
         let summary = try RunFolder(url: folder).readJSON(RunSummary.self, from: "summary.json")
         XCTAssertTrue(summary.passed, "\(summary.assertions)")
         XCTAssertEqual(summary.assertions.map(\.metric), ["zero_shot_accuracy"])
-        for name in ["zero_shot_accuracy_ensemble", "zero_shot_accuracy_held_out"] {
+        for name in ["zero_shot_accuracy_ensemble", "zero_shot_accuracy_held_out", "linear_probe_accuracy"] {
             XCTAssertGreaterThan(try XCTUnwrap(summary.metrics[name], name), 0.2, "\(name): ten classes, chance is 0.1")
         }
         for name in ["image_to_text_recall_1", "image_to_text_recall_5", "text_to_image_recall_1", "text_to_image_recall_5"] {
