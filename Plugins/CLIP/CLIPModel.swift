@@ -5,7 +5,8 @@
 // T_e = l2_normalize(T_f·W_t); logits = I_e·T_eᵀ·exp(t); loss = (CE(logits, rows) +
 // CE(logits, columns)) / 2. The encoders are shared ReproKit models (`VisionTransformer`
 // without its head, `TextTransformer`), the loss is ReproKit's `ContrastiveLoss`, which holds
-// the learned temperature t (initialised at 0.07, exp(t) clipped at 100 as the paper does).
+// the learned log-scale t (τ = 0.07 at the start, so t = log(1/0.07); exp(t) clipped at 100
+// as the paper does).
 import Foundation
 import ReproKit
 

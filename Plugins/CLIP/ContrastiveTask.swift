@@ -2,9 +2,11 @@
 // Radford et al. ICML 2021. arXiv:2103.00020.
 //
 // Training on (image, caption) pairs with the symmetric contrastive loss (§2.3, Fig. 3), then
-// the two uses of §3.1: zero-shot classification (the class whose prompt's text embedding is
-// nearest the image's, §3.1.2; prompts averaged over templates in embedding space, §3.1.4) and
-// retrieval recall@k between test images and their captions.
+// zero-shot classification (the class whose prompt's text embedding is nearest the image's,
+// §3.1.2; prompts averaged over templates in embedding space, §3.1.4), a linear probe on the
+// frozen image features (§3.2), and image-text retrieval recall@k (the paper's Table 13 in the
+// appendix). Two choices not in the paper: the global gradient norm is clipped (clip_norm), and
+// the image encoder has no LayerNorm between its embeddings and the first block (ln_pre).
 import Foundation
 import ReproKit
 
@@ -40,7 +42,7 @@ final class ContrastiveTask: TrainingTask {
         }
         (mean, std) = ImageClassificationData.statistics(train)
         trainCaptions = ImageCaptions(train)
-        let testCaptions = ImageCaptions(test)
+        let testCaptions = ImageCaptions(test, reference: trainCaptions)
         tokenizer = try WordTokenizer(training: trainCaptions.trainingVocabularyText)
         retrievalCaptions = (0..<min(c.retrieval_images, test.count)).map(testCaptions.description)
 
@@ -57,7 +59,8 @@ final class ContrastiveTask: TrainingTask {
         plan = TrainingPlan(epochs: c.epochs, batchesPerEpoch: sampler.batches,
                             optimizer: .adamw(beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: Float(c.weight_decay)),
                             schedule: .linearWarmup(steps: warmup, then: .cosine(c.lr, total: total, minimum: 0)),
-                            // The paper decays no gain, bias or temperature: rank ≥ 2 only.
+                            // Rank ≥ 2 only: the paper exempts gains and biases, and (as
+                            // open_clip does) the temperature too.
                             decayNormsAndBiases: false, clipNorm: c.clip_norm > 0 ? Float(c.clip_norm) : nil,
                             logEvery: 10, bestMetric: "zero_shot_accuracy",
                             metricKinds: ["image_to_text_recall_1": .accuracy, "image_to_text_recall_5": .accuracy,

@@ -25,6 +25,19 @@ final class ImageCaptionsTests: XCTestCase {
         XCTAssertEqual(c.wide, [false, true, true, false, false])
     }
 
+    /// Test images are described by the training set's thresholds, not their own.
+    func testAReferenceSetsTheThresholds() {
+        let reference = ImageCaptions(images())
+        let one = LabeledImages(images: (0..<16).map { i in i % 4 < 3 ? 100 : 0 }, count: 1, channels: 1, height: 4, width: 4,
+                                labels: [0], classNames: ["T-shirt/top", "Ankle boot"], name: "toy")
+        let alone = ImageCaptions(one)
+        XCTAssertEqual([alone.bright[0], alone.wide[0]], [false, false], "its own median: not above itself")
+        let measured = ImageCaptions(one, reference: reference)
+        XCTAssertEqual([measured.bright[0], measured.wide[0]], [true, true], "ink 75 > 69.4, width 3 > 2")
+        XCTAssertEqual(measured.inkMedians[0], 69.375, accuracy: 1e-9)
+        XCTAssertEqual(measured.description(0), "a photo of a bright wide t-shirt.")
+    }
+
     func testCaptionsUseTrainingTemplatesAndTheImagesOwnWords() {
         let c = ImageCaptions(images())
         var rng = RNG(seed: 3)
@@ -70,6 +83,11 @@ final class ImageCaptionsTests: XCTestCase {
         XCTAssertEqual(retrievalRecall(similarity: s, k: 1, matches: paired), 1.0 / 3.0, accuracy: 1e-12)
         XCTAssertEqual(retrievalRecall(similarity: s, k: 2, matches: paired), 2.0 / 3.0, accuracy: 1e-12)
         XCTAssertEqual(retrievalRecall(similarity: s, k: 3, matches: paired), 1)
+        // Two queries over four items, not square: query 0's best is item 3, query 1's item 0.
+        let wide = Tensor([0.1, 0.2, 0.3, 0.9,
+                           0.8, 0.1, 0.7, 0.2], shape: [2, 4])
+        XCTAssertEqual(retrievalRecall(similarity: wide, k: 1) { [3, 2][$0] == $1 }, 0.5)
+        XCTAssertEqual(retrievalRecall(similarity: wide, k: 2) { [3, 2][$0] == $1 }, 1)
         // Items 0 and 2 share a caption: query 0's top item (2) and query 2's (0) count.
         let sameCaption: (Int, Int) -> Bool = { $0 == $1 || Set([$0, $1]) == [0, 2] }
         XCTAssertEqual(retrievalRecall(similarity: s, k: 1, matches: sameCaption), 1)

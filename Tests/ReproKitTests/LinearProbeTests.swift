@@ -22,7 +22,12 @@ final class LinearProbeTests: XCTestCase {
 
     func testSeparableClassesAreSeparated() {
         let (x, y) = blobs(300, seed: 1), (tx, ty) = blobs(150, seed: 2)
-        let probe = withNoGrad { LinearProbe(features: x, labels: y, classes: 3) }
+        let probe = withNoGrad { () -> LinearProbe in
+            let p = LinearProbe(features: x, labels: y, classes: 3)
+            XCTAssertFalse(GradMode.isEnabled, "the caller's gradient mode is restored")
+            return p
+        }
+        XCTAssertTrue(GradMode.isEnabled)
         XCTAssertGreaterThan(probe.accuracy(tx, labels: ty), 0.97)
     }
 

@@ -30,9 +30,14 @@ public struct ImageCaptions: Sendable {
     public let bright: [Bool]
     public let wide: [Bool]
     public let labels: [Int]
+    /// Per class: the median mean ink and the median width (in pixels) that split the
+    /// attributes; `nan` for a class with no image.
+    public let inkMedians: [Double], widthMedians: [Double]
 
-    /// Measures every image of `images` (an ink threshold of 64 of 255 for the width).
-    public init(_ images: LabeledImages) {
+    /// Measures every image of `images` (an ink threshold of 64 of 255 for the width) against
+    /// its class's medians: those of `images` itself, or of `reference` (the training set's,
+    /// so that test images are described by the same thresholds the model was taught).
+    public init(_ images: LabeledImages, reference: ImageCaptions? = nil) {
         classNames = images.classNames.map { Self.spoken($0) }
         labels = images.labels
         let (h, w, c) = (images.height, images.width, images.channels)
@@ -54,18 +59,24 @@ public struct ImageCaptions: Sendable {
             }
         }
         var bright = [Bool](repeating: false, count: images.count), wide = bright
+        var inkMedians = [Double](repeating: .nan, count: images.classNames.count), widthMedians = inkMedians
         for k in 0..<images.classNames.count {
             let members = images.labels.indices.filter { images.labels[$0] == k }
-            guard !members.isEmpty else { continue }
-            let inkMedian = Self.median(members.map { ink[$0] })
-            let widthMedian = Self.median(members.map { Double(width[$0]) })
+            if let reference, k < reference.inkMedians.count {
+                inkMedians[k] = reference.inkMedians[k]; widthMedians[k] = reference.widthMedians[k]
+            } else if !members.isEmpty {
+                inkMedians[k] = Self.median(members.map { ink[$0] })
+                widthMedians[k] = Self.median(members.map { Double(width[$0]) })
+            }
             for i in members {
-                bright[i] = ink[i] > inkMedian
-                wide[i] = Double(width[i]) > widthMedian
+                bright[i] = ink[i] > inkMedians[k]
+                wide[i] = Double(width[i]) > widthMedians[k]
             }
         }
         self.bright = bright
         self.wide = wide
+        self.inkMedians = inkMedians
+        self.widthMedians = widthMedians
     }
 
     /// "T-shirt/top" → "t-shirt", "Ankle boot" → "ankle boot".

@@ -13,7 +13,7 @@ public func retrievalRecall(similarity: Tensor, k: Int, matches: (_ query: Int, 
     var hits = 0
     for q in 0..<queries {
         let row = s[(q * items)..<((q + 1) * items)]
-        // The k largest by a partial selection: items sorted by (similarity desc, index asc).
+        // The k most similar: items sorted by (similarity desc, index asc).
         let top = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(k)
         if top.contains(where: { matches(q, $0 - q * items) }) { hits += 1 }
     }

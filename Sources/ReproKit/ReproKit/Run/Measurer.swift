@@ -41,11 +41,15 @@ extension ExperimentRunner {
         for seed in seeds {
             if reuse, let found = try completedRun(card: card, experiment: e, variant: variant, seed: seed, quick: quick,
                                                    artifacts: artifacts) {
-                log("seed \(seed): counting \(found.folder.url.path) (commit \(found.record.gitCommit), "
-                    + "\(found.record.threads) thread(s)), not running it again")
-                try check(found.summary)
-                runs.append(found.summary)
-                continue
+                // A run from before a metric existed is run again rather than counted.
+                if let missing = metrics.first(where: { found.summary.metrics[$0] == nil }) {
+                    log("seed \(seed): \(found.folder.url.path) has no metric '\(missing)'; running the seed again")
+                } else {
+                    log("seed \(seed): counting \(found.folder.url.path) (commit \(found.record.gitCommit), "
+                        + "\(found.record.threads) thread(s)), not running it again")
+                    runs.append(found.summary)
+                    continue
+                }
             }
             runs += try runSeeds(card: card, experiment: e, variant: variant, seeds: [seed], quick: quick,
                                  threads: threads, artifacts: artifacts, progress: progress, afterEach: check)
@@ -57,14 +61,15 @@ extension ExperimentRunner {
     }
 
     /// The latest completed run folder under `artifacts` of this experiment (or variant), seed
-    /// and quick flag whose resolved config is exactly the one a new run would get (no `--set`):
-    /// a run that `measure --reuse` may count instead of running it again. Folders that cannot
-    /// be read, and runs that stopped, are passed over.
+    /// and quick flag, made by the same plugin, version and task, whose resolved config is
+    /// exactly the one a new run would get (no `--set`): a run that `measure --reuse` may count
+    /// instead of running it again. Folders that cannot be read, and runs that stopped, are
+    /// passed over.
     public func completedRun(card: PaperCard, experiment e: ExperimentSpec, variant: String?, seed: UInt64,
                              quick: Bool, artifacts: URL) throws -> (folder: RunFolder, record: RunRecord, summary: RunSummary)? {
         // A variant that is another experiment runs in that experiment's folder: not reused.
         if let variant, e.variantExperiments[variant] != nil { return nil }
-        let (_, kind) = try task(for: e)
+        let (loaded, kind) = try task(for: e)
         let config = try resolveConfig(kind, e, variant: variant, quick: quick, overrides: [])
         let parent = artifacts.appendingPathComponent(e.name + (variant.map { "/" + $0 } ?? ""))
         let suffix = "-s\(seed)" + (quick ? "-quick" : "")
@@ -74,7 +79,8 @@ extension ExperimentRunner {
             guard let record = try? folder.readJSON(RunRecord.self, from: "config.json"),
                   let summary = try? folder.readJSON(RunSummary.self, from: "summary.json"),
                   summary.outcome == "completed", record.seed == seed, record.quick == quick,
-                  record.variant == variant, record.overrides.isEmpty, record.configJSON == config.json
+                  record.variant == variant, record.overrides.isEmpty, record.configJSON == config.json,
+                  record.plugin == loaded.plugin.id, record.pluginVersion == loaded.plugin.version, record.task == kind.name
             else { continue }
             return (folder, record, summary)
         }
