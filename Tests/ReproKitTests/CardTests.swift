@@ -441,8 +441,38 @@ final class CardTests: XCTestCase {
     func testBadCompareSyntax() {
         for bad in ["large >> small", "large beats small", "large >", "> small", "large = small", "large small < x y"] {
             assertOnly(problems("compare = \"large > small\"", "compare = \"\(bad)\""),
-                       "Papers/toy.toml:38: compare '\(bad)' in [[experiments.toy-claims.claims]] is not VARIANT OP VARIANT with OP one of > < >= <=")
+                       "Papers/toy.toml:38: compare '\(bad)' in [[experiments.toy-claims.claims]] is not SIDE OP SIDE (a side is VARIANT or VARIANT.METRIC) with OP one of > < >= <=")
         }
+    }
+
+    /// `VARIANT.METRIC` sides compare two metrics of the same runs (prompt ensembling against
+    /// one prompt, on one trained network); `metric` may then be left out.
+    func testAClaimCanCompareTwoMetricsOfTheSameRuns() throws {
+        let pair = "metric = \"accuracy\"\ncompare = \"large > small\""
+        XCTAssertTrue(CardTests.toy.contains(pair))
+        let text = CardTests.toy.replacingOccurrences(of: pair, with: "compare = \"large.ensemble_accuracy > large.accuracy\"")
+        let claim = try XCTUnwrap(PaperCard.parse(text, file: "t.toml").experiments[1].claims.first)
+        XCTAssertEqual(claim.compareText, "large.ensemble_accuracy > large.accuracy")
+        XCTAssertEqual([claim.left, claim.right, claim.leftMetric, claim.rightMetric],
+                       ["large", "large", "ensemble_accuracy", "accuracy"])
+        let v = try claim.evaluate(means: ["large": ["ensemble_accuracy": 0.85, "accuracy": 0.83], "small": [:]])
+        XCTAssertEqual([v.leftValue, v.rightValue], [0.85, 0.83])
+        XCTAssertEqual(v.text, "✓ larger is better: large.ensemble_accuracy 0.85 > large.accuracy 0.83 holds, as recorded")
+        XCTAssertFalse(try claim.evaluate(means: ["large": ["ensemble_accuracy": 0.82, "accuracy": 0.83]]).observedHolds)
+        // One side naming its metric, the other taking the claim's.
+        let mixed = try XCTUnwrap(PaperCard.parse(CardTests.toy.replacingOccurrences(of: "compare = \"large > small\"",
+            with: "compare = \"large.probe_accuracy > small\""), file: "t.toml").experiments[1].claims.first)
+        XCTAssertEqual(mixed.compareText, "large.probe_accuracy > small.accuracy")
+        XCTAssertEqual(try mixed.evaluate(means: ["large": ["probe_accuracy": 0.9], "small": ["accuracy": 0.8]]).leftValue, 0.9)
+
+        assertOnly(problems(pair, "compare = \"large.accuracy > large.accuracy\""),
+                   "Papers/toy.toml:37: compare 'large.accuracy > large.accuracy' in [[experiments.toy-claims.claims]] compares a variant with itself")
+        assertOnly(problems(pair, "compare = \"large. > small.accuracy\""),
+                   "Papers/toy.toml:37: compare 'large. > small.accuracy' in [[experiments.toy-claims.claims]]: a side is VARIANT or VARIANT.METRIC, not 'large.'")
+        assertOnly(problems(pair, "compare = \"large.accuracy > small\""),
+                   "Papers/toy.toml:34: missing required key 'metric' in [[experiments.toy-claims.claims]]")
+        assertOnly(problems(pair, "compare = \"huge.accuracy > large.accuracy\""),
+                   "Papers/toy.toml:37: compare 'huge.accuracy > large.accuracy' in [[experiments.toy-claims.claims]] names unknown variant 'huge'; variants: small, large")
     }
 
     func testOutcomeMustBeHoldsOrDoesNotHold() {

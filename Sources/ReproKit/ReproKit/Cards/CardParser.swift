@@ -206,7 +206,7 @@ final class CardParser {
             let path = parent + ["claims", TOMLSourceMap.index(i)]
             check(c, path, allowed: ["statement", "paper", "metric", "compare", "factor", "margin", "outcome", "outcome_quick", "observed"])
             let statement = string(c, path, "statement"), paper = string(c, path, "paper")
-            let metric = string(c, path, "metric"), observed = string(c, path, "observed")
+            let observed = string(c, path, "observed")
             let margin = number(c, path, "margin", required: false, nonNegative: true)
             var factor = number(c, path, "factor", required: false, nonNegative: true)
             if factor == 0 {
@@ -214,23 +214,34 @@ final class CardParser {
                 factor = nil
             }
             var compared: (left: String, op: Claim.Operator, right: String)?
-            if let text = string(c, path, "compare") {
+            var sides: [(variant: String, metric: String?)] = []
+            let compareText = string(c, path, "compare")
+            if let text = compareText {
                 if let parsed = Claim.parseCompare(text) {
                     compared = parsed
-                    for v in [parsed.left, parsed.right] where hasVariants && !variants.contains(v) {
+                    sides = [Claim.parseSide(parsed.left), Claim.parseSide(parsed.right)]
+                    for side in sides where side.metric?.isEmpty == true || side.variant.isEmpty {
+                        fail(path + ["compare"], "compare '\(text)' in \(tableName(path)): a side is VARIANT or "
+                             + "VARIANT.METRIC, not '\(side.variant).\(side.metric ?? "")'")
+                        compared = nil
+                    }
+                    for v in sides.map(\.variant) where compared != nil && hasVariants && !variants.contains(v) {
                         fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) names unknown variant '\(v)'"
                              + CardSuggest.didYouMean(v, variants) + "; variants: " + variants.joined(separator: ", "))
                         compared = nil
                     }
-                    if parsed.left == parsed.right {
+                    if compared != nil && sides[0].variant == sides[1].variant && sides[0].metric == sides[1].metric {
                         fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) compares a variant with itself")
                         compared = nil
                     }
                 } else {
-                    fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) is not VARIANT OP VARIANT "
-                         + "with OP one of > < >= <=")
+                    fail(path + ["compare"], "compare '\(text)' in \(tableName(path)) is not SIDE OP SIDE (a side is "
+                         + "VARIANT or VARIANT.METRIC) with OP one of > < >= <=")
                 }
             }
+            // `metric` may be left out only when both sides name their own.
+            let bothNamed = !sides.isEmpty && sides.allSatisfy { $0.metric != nil }
+            let metric = string(c, path, "metric", required: !bothNamed)
             var judgedInQuick = true
             func outcomeValue(_ key: String, required: Bool) -> Bool? {
                 guard let text = string(c, path, key, required: required) else { return nil }
@@ -248,9 +259,11 @@ final class CardParser {
             }
             let outcome = outcomeValue("outcome", required: true)
             let quickOutcome = outcomeValue("outcome_quick", required: false)
-            if let statement, let paper, let metric, let observed, let compared, let outcome {
-                out.append(Claim(statement: statement, paper: paper, metric: metric, left: compared.left,
-                                 op: compared.op, right: compared.right, factor: factor ?? 1, margin: margin ?? 0,
+            if let statement, let paper, let observed, let compared, let outcome,
+               let metric = metric ?? sides.first?.metric {
+                out.append(Claim(statement: statement, paper: paper, metric: metric, left: sides[0].variant,
+                                 op: compared.op, right: sides[1].variant, leftMetric: sides[0].metric,
+                                 rightMetric: sides[1].metric, factor: factor ?? 1, margin: margin ?? 0,
                                  recordedOutcome: outcome, recordedQuickOutcome: quickOutcome,
                                  judgedInQuick: judgedInQuick, observed: observed))
             }

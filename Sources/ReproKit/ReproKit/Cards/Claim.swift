@@ -1,7 +1,9 @@
 import Foundation
 
 /// A qualitative finding of the paper, stated as a comparison of two variants of an
-/// experiment on one metric (averaged over seeds), with the outcome observed at mini scale.
+/// experiment on one metric (averaged over seeds), or of two metrics of the same runs
+/// (`compare = "v.ensemble_accuracy > v.accuracy"`: a paired comparison, free of the noise
+/// between trainings), with the outcome observed at mini scale.
 /// `verify` checks that the outcome is still the recorded one: a claim that does not hold at
 /// this scale is recorded as such, never tuned away.
 public struct Claim: Equatable, Sendable {
@@ -12,10 +14,13 @@ public struct Claim: Equatable, Sendable {
     public let statement: String
     /// Where the paper shows it ("Fig. 6 (left)").
     public let paper: String
+    /// The metric compared (the left side's, when the sides name their own).
     public let metric: String
     public let left: String
     public let op: Operator
     public let right: String
+    /// The metric of each side: `metric`, unless the card wrote `VARIANT.METRIC`.
+    public let leftMetric: String, rightMetric: String
     /// The right side is scaled by this before comparing: `tanh > relu` with factor 6 reads
     /// "tanh's value exceeds six times relu's" (1: a plain comparison).
     public let factor: Double
@@ -33,8 +38,11 @@ public struct Claim: Equatable, Sendable {
     public let observed: String
 
     public init(statement: String, paper: String, metric: String, left: String, op: Operator,
-                right: String, factor: Double = 1, margin: Double = 0, recordedOutcome: Bool,
-                recordedQuickOutcome: Bool? = nil, judgedInQuick: Bool = true, observed: String) {
+                right: String, leftMetric: String? = nil, rightMetric: String? = nil, factor: Double = 1,
+                margin: Double = 0, recordedOutcome: Bool, recordedQuickOutcome: Bool? = nil,
+                judgedInQuick: Bool = true, observed: String) {
+        self.leftMetric = leftMetric ?? metric
+        self.rightMetric = rightMetric ?? metric
         self.recordedQuickOutcome = recordedQuickOutcome
         self.judgedInQuick = judgedInQuick
         self.factor = factor
@@ -49,12 +57,25 @@ public struct Claim: Equatable, Sendable {
         self.observed = observed
     }
 
-    /// "plain32 > plain8", "tanh > 6 × relu".
+    /// "plain32 > plain8", "tanh > 6 × relu", "mini.ensemble_accuracy > mini.accuracy".
     public var compareText: String {
-        "\(left) \(op.rawValue) " + (factor == 1 ? "" : "\(CardNumber.short(factor)) × ") + right
+        "\(side(left, leftMetric)) \(op.rawValue) " + (factor == 1 ? "" : "\(CardNumber.short(factor)) × ")
+            + side(right, rightMetric)
     }
 
-    /// Parses "VARIANT OP VARIANT" (spaces around OP optional); nil if malformed.
+    /// A side as the card writes it: the variant, with its metric when the sides differ in it.
+    func side(_ variant: String, _ sideMetric: String) -> String {
+        leftMetric == rightMetric ? variant : "\(variant).\(sideMetric)"
+    }
+
+    /// A side of `compare`: "VARIANT" or "VARIANT.METRIC".
+    public static func parseSide(_ text: String) -> (variant: String, metric: String?) {
+        guard let dot = text.firstIndex(of: ".") else { return (text, nil) }
+        return (String(text[..<dot]), String(text[text.index(after: dot)...]))
+    }
+
+    /// Parses "SIDE OP SIDE" (spaces around OP optional), each side a variant or
+    /// VARIANT.METRIC; nil if malformed.
     public static func parseCompare(_ text: String) -> (left: String, op: Operator, right: String)? {
         // Two-character operators first, so that ">=" is not read as ">" then "=".
         for op in [Operator.greaterOrEqual, .lessOrEqual, .greater, .less] {
@@ -86,7 +107,7 @@ public struct Claim: Equatable, Sendable {
     /// look at, not a comparison).
     public func evaluate(means: [String: [String: Double]], quick: Bool = false) throws -> ClaimVerdict {
         let recordedOutcome = self.recorded(quick: quick)
-        func mean(_ variant: String) throws -> Double {
+        func mean(_ variant: String, _ metric: String) throws -> Double {
             guard let metrics = means[variant] else {
                 throw ClaimError("claim '\(statement)': no runs of variant '\(variant)'")
             }
@@ -99,14 +120,15 @@ public struct Claim: Equatable, Sendable {
             }
             return v
         }
-        let l = try mean(left), r = try mean(right)
+        let l = try mean(left, leftMetric), r = try mean(right, rightMetric)
         let holdsNow = holds(left: l, right: r)
         let judged = !quick || judgedInQuick
         let matches = !judged || holdsNow == recordedOutcome
         let marginText = margin == 0 ? "" : " + margin \(CardNumber.short(margin))"
         let factorText = factor == 1 ? "" : "\(CardNumber.short(factor)) × "
-        let text = "\(matches ? "✓" : "✗") \(statement): \(metric) \(left) \(CardNumber.significant(l, 4)) "
-            + "\(op.rawValue) \(factorText)\(right) \(CardNumber.significant(r, 4))\(marginText) "
+        let named = leftMetric == rightMetric ? "\(metric) " : ""
+        let text = "\(matches ? "✓" : "✗") \(statement): \(named)\(side(left, leftMetric)) \(CardNumber.significant(l, 4)) "
+            + "\(op.rawValue) \(factorText)\(side(right, rightMetric)) \(CardNumber.significant(r, 4))\(marginText) "
             + "\(Self.outcomeText(holdsNow)), "
             + (!judged ? "not judged at quick scale" : matches ? "as recorded"
                 : "but the card records \(Self.outcomeText(recordedOutcome))")
