@@ -42,7 +42,7 @@ struct Info: ParsableCommand {
             if !e.quick.isEmpty { print("quick: " + e.quick.map { "\($0.0)=\($0.1.plainText)" }.joined(separator: " ")) }
             for (name, pairs) in e.variants { print("variant \(name): " + pairs.map { "\($0.0)=\($0.1.plainText)" }.joined(separator: " ")) }
             if let key = e.reported, let r = card.reported[key] {
-                print("paper reports: \(Report.formatNumber(r.value))\(r.unit) \(r.metric) on \(r.dataset) (\(r.source))" + (e.reportedNote.map { " — \($0)" } ?? ""))
+                print("paper reports: \(Report.withUnit(r.value, r.unit)) \(r.metric) on \(r.dataset) (\(r.source))" + (e.reportedNote.map { " — \($0)" } ?? ""))
             }
             for x in e.expect { print("expect\(x.variant.map { " (\($0))" } ?? ""): \(x.metric) \(x.expectedText)   [\(x.basis)]") }
             for x in e.expectQuick {

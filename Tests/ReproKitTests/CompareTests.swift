@@ -5,6 +5,14 @@ import ReproKit
 final class CompareTests: XCTestCase {
     let evidence = (1...60).map { "measured\($0)value" }.joined(separator: " ")  // 60 words, 900 characters
 
+    /// A unit that is a word is set off by a space; a symbol is not.
+    func testPaperNumbersWithTheirUnits() {
+        XCTAssertEqual(Report.withUnit(3.17, "FID"), "3.17 FID")
+        XCTAssertEqual(Report.withUnit(27.3, "BLEU"), "27.3 BLEU")
+        XCTAssertEqual(Report.withUnit(8.75, "%"), "8.75%")
+        XCTAssertEqual(Report.withUnit(100, ""), "100")
+    }
+
     func comparison() -> Comparison {
         Comparison(rows: [
             Comparison.Row(experiment: "resnet-degradation", metric: "claim: deeper plain nets train worse [Fig. 1]",

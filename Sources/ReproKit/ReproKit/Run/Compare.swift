@@ -30,7 +30,7 @@ public struct Comparison {
         for (card, e) in cards.experiments {
             func paper(_ key: String?) -> String {
                 key.flatMap { card.reported[$0] }.map {
-                    "\(Report.formatNumber($0.value))\($0.unit) \($0.metric), \($0.dataset) (\($0.source))"
+                    "\(Report.withUnit($0.value, $0.unit)) \($0.metric), \($0.dataset) (\($0.source))"
                 } ?? "—"
             }
             let runs = summaries(artifacts.appendingPathComponent(e.name), quick: quick)

@@ -36,7 +36,7 @@ public enum Report {
         let reportedKey = e.expect.first { $0.variant == s.variant && $0.reported != nil }?.reported ?? e.reported
         if let key = reportedKey, let r = card.reported[key] {
             md += "## Beside the paper\n\n"
-            md += "The paper reports \(r.metric) **\(formatNumber(r.value))\(r.unit)** on \(r.dataset) (\(r.source)).\n"
+            md += "The paper reports \(r.metric) **\(withUnit(r.value, r.unit))** on \(r.dataset) (\(r.source)).\n"
             if let note = e.reportedNote { md += "\n> \(note)\n" }
             md += "\n"
         }
@@ -68,5 +68,11 @@ public enum Report {
 
     public static func formatNumber(_ v: Double) -> String {
         v == v.rounded() ? String(format: "%.0f", v) : String(format: "%g", v)
+    }
+
+    /// A paper's number with its unit: "8.75%", but "3.17 FID" and "27.3 BLEU" (a unit that is
+    /// a word gets a space).
+    public static func withUnit(_ v: Double, _ unit: String) -> String {
+        formatNumber(v) + (unit.first?.isLetter == true ? " " : "") + unit
     }
 }
