@@ -396,6 +396,30 @@ final class DDPMPluginTests: XCTestCase {
         XCTAssertTrue(summary.drawings.contains("fid-by-steps.png"), "\(summary.drawings)")
     }
 
+    /// `ddpm-loss --quick`: the study trains the same network on L_simple and on the bound,
+    /// scores both, and leaves the claim unjudged (quick samples are noise under both losses).
+    /// The bound's weighting really trains: from the same seed and batches, its losses differ.
+    func testLossStudyTrainsBothObjectivesAndScoresBoth() throws {
+        let o = try CLITests.Running(["run", "ddpm-loss", "--quick", "--seed", "0"],
+                                     papers: ResNetPluginTests.papers, artifacts: artifacts, env: [:]).wait()
+        XCTAssertEqual(o.status, 0, "stdout: \(o.stdout)\nstderr: \(o.stderr)")
+        let (study, _) = try o.study()
+        XCTAssertEqual(study.outcome, "completed")
+        for variant in ["simple", "vlb"] {
+            let fid = try XCTUnwrap(study.means[variant]?["fid"], variant)
+            XCTAssertTrue(fid.isFinite && fid > 0, "\(variant) fid \(fid)")
+            let folder = try XCTUnwrap(study.runs[variant]?.first, variant)
+            let record = try RunFolder(url: URL(fileURLWithPath: folder)).readJSON(RunRecord.self, from: "config.json")
+            XCTAssertEqual(record.config["loss"], variant)
+        }
+        let simple = try XCTUnwrap(study.means["simple"]?["final_train_loss"])
+        let bound = try XCTUnwrap(study.means["vlb"]?["final_train_loss"])
+        XCTAssertNotEqual(simple, bound, "the bound's weights must change the loss")
+        let claim = try XCTUnwrap(study.claims.first)
+        XCTAssertEqual(claim.recorded, "not judged")
+        XCTAssertTrue(claim.text.contains("not judged at quick scale"), claim.text)
+    }
+
     /// Ctrl-C mid-run, resume, and an uninterrupted run end in equal checkpoints: model,
     /// optimizer, random streams, and the task's EMA weights.
     func testResumeAfterCtrlCIsBitIdenticalWithTheEMA() throws {
