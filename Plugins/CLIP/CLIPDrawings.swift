@@ -24,7 +24,7 @@ extension ContrastiveTask {
         let n = min(Self.similarityImages, retrievalCaptions.count)
         guard n > 1 else { return files }
         let indices = Array(0..<n)
-        let images = withNoGrad { imageEmbeddings(test, indices) }
+        let images = withNoGrad { embeddings(imageFeatures(test, n)) }
         let texts = withNoGrad { l2Normalized(clip.encodeText(retrievalCaptions.prefix(n).map(ids))) }
         let similarity = texts.matmul(images, transposeB: true)
         let columns = indices.map { "\($0 + 1)" }

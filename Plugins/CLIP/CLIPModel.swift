@@ -40,5 +40,5 @@ final class CLIP: Module {
     }
 
     /// exp(t), clipped: the scale of the cosine similarities in the logits.
-    var logitScale: Float { Foundation.exp(min(loss.logit_scale.scalars[0], Foundation.log(loss.maxScale))) }
+    var logitScale: Float { withNoGrad { loss.scale.item() } }
 }

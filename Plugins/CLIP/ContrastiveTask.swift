@@ -85,13 +85,16 @@ final class ContrastiveTask: TrainingTask {
         return StepResult(loss: loss, metrics: ["logit_scale": Double(clip.logitScale)], examples: idx.count)
     }
 
-    /// Normalised image embeddings of `set`'s images `indices`, in batches.
-    func imageEmbeddings(_ set: LabeledImages, _ indices: [Int]) -> Tensor {
-        let parts = stride(from: 0, to: indices.count, by: 256).map { start in
-            l2Normalized(clip.encodeImage(images(set, Array(indices[start..<min(start + 256, indices.count)]))))
-        }
-        return Tensor.concat(parts, axis: 0)
+    /// The image encoder's features (before the projection) of `set`'s first `count` images,
+    /// in batches: what the linear probe reads, and what `embeddings` projects.
+    func imageFeatures(_ set: LabeledImages, _ count: Int) -> Tensor {
+        Tensor.concat(stride(from: 0, to: count, by: 256).map { start in
+            clip.visual.features(images(set, Array(start..<min(start + 256, count)))).features
+        }, axis: 0)
     }
+
+    /// Normalised joint-space embeddings of image features.
+    func embeddings(_ features: Tensor) -> Tensor { l2Normalized(clip.image_projection(features)) }
 
     /// One normalised text embedding per class: each template's prompt embedded and
     /// normalised, averaged over `templates`, normalised again (§3.1.4's ensembling).
@@ -103,17 +106,13 @@ final class ContrastiveTask: TrainingTask {
     }
 
     /// Logistic regression on the image encoder's frozen features (before the projection, as
-    /// the paper probes) of the first `linear_probe_images` training images, on the test set.
-    func linearProbeAccuracy() -> Double {
-        func features(_ set: LabeledImages, _ count: Int) -> Tensor {
-            Tensor.concat(stride(from: 0, to: count, by: 256).map { start in
-                clip.visual.features(images(set, Array(start..<min(start + 256, count)))).features
-            }, axis: 0)
-        }
+    /// the paper probes) of the first `linear_probe_images` training images, scored on the test
+    /// set's features `testFeatures`.
+    func linearProbeAccuracy(testFeatures: Tensor) -> Double {
         let n = min(config.linear_probe_images, train.count)
-        let probe = LinearProbe(features: features(train, n), labels: Array(train.labels.prefix(n)),
+        let probe = LinearProbe(features: imageFeatures(train, n), labels: Array(train.labels.prefix(n)),
                                 classes: train.classNames.count)
-        return probe.accuracy(features(test, test.count), labels: test.labels)
+        return probe.accuracy(testFeatures, labels: test.labels)
     }
 
     /// Zero-shot predictions of image embeddings [N, E] against class embeddings [C, E].
@@ -122,8 +121,8 @@ final class ContrastiveTask: TrainingTask {
     }
 
     func evaluate(at point: RunPoint) throws -> [String: Double] {
-        let testIndices = Array(0..<test.count)
-        let embedded = imageEmbeddings(test, testIndices)
+        let testFeatures = imageFeatures(test, test.count)
+        let embedded = embeddings(testFeatures)
         func predictions(_ templates: [String]) -> [Int] { zeroShot(embedded, classEmbeddings(templates: templates)) }
         func accuracy(_ predicted: [Int]) -> Double {
             Double(zip(predicted, test.labels).filter { $0 == $1 }.count) / Double(test.count)
@@ -136,7 +135,7 @@ final class ContrastiveTask: TrainingTask {
             "zero_shot_accuracy_held_out": accuracy(predictions(ImageCaptions.heldOutTemplates)),
         ]
         if point.isFinal && config.linear_probe_images > 0 {
-            metrics["linear_probe_accuracy"] = linearProbeAccuracy()
+            metrics["linear_probe_accuracy"] = linearProbeAccuracy(testFeatures: testFeatures)
         }
         // Retrieval between the first images and their descriptions. Images of one class and
         // attributes share a description word for word, so the texts are the distinct
@@ -156,7 +155,7 @@ final class ContrastiveTask: TrainingTask {
         }
         // The training loss over all n pairs at once: an n-way choice, so larger than a batch's.
         metrics["test_loss"] = Double(contrastiveLoss(image: images, text: features.indexSelect(axis: 0, own),
-                                                      scale: Tensor(scalar: clip.logitScale)).item())
+                                                      scale: clip.loss.scale).item())
         return metrics
     }
 }

@@ -99,7 +99,7 @@ public struct ImageCaptions: Sendable {
     public func caption(_ i: Int, rng: inout RNG) -> String {
         let template = Self.trainingTemplates[rng.int(below: Self.trainingTemplates.count)]
         let name = classNames[labels[i]]
-        let brightness = bright[i] ? "bright" : "dark", size = wide[i] ? "wide" : "narrow"
+        let (brightness, size) = words(i)
         let subject: String
         switch rng.int(below: 3) {
         case 0: subject = name
@@ -114,8 +114,13 @@ public struct ImageCaptions: Sendable {
     /// that reads the image can tell which of them is its own (retrieval's captions; a
     /// training caption's template is drawn at random and cannot be read off the image).
     public func description(_ i: Int) -> String {
-        let name = classNames[labels[i]]
-        return Self.fill(Self.trainingTemplates[0], "\(bright[i] ? "bright" : "dark") \(wide[i] ? "wide" : "narrow") \(name)")
+        let (brightness, size) = words(i)
+        return Self.fill(Self.trainingTemplates[0], "\(brightness) \(size) \(classNames[labels[i]])")
+    }
+
+    /// Image `i`'s attribute words.
+    func words(_ i: Int) -> (brightness: String, size: String) {
+        (bright[i] ? "bright" : "dark", wide[i] ? "wide" : "narrow")
     }
 
     /// Every caption a training template can write of any image: what a tokenizer learns its

@@ -17,11 +17,13 @@ public final class ContrastiveLoss: Module {
 
     /// The loss for a batch of matching (image, text) embedding pairs, [N, D] each.
     public func callAsFunction(image: Tensor, text: Tensor) -> Tensor {
-        // The paper clips the parameter in place after each step; clamping here is the
-        // same on the forward pass and stops the gradient past the limit.
-        let scale = logit_scale.clamp(max: Foundation.log(maxScale)).exp()
-        return contrastiveLoss(image: image, text: text, scale: scale)
+        contrastiveLoss(image: image, text: text, scale: scale)
     }
+
+    /// exp(t), clipped at `maxScale`: what multiplies the cosine similarities. The paper clips
+    /// the parameter in place after each step; clamping here is the same on the forward pass
+    /// and stops the gradient past the limit.
+    public var scale: Tensor { logit_scale.clamp(max: Foundation.log(maxScale)).exp() }
 }
 
 /// The symmetric InfoNCE loss of matching rows of `image` and `text` ([N, D]) with the
